@@ -1,0 +1,33 @@
+"""The fixer registry: name -> "module:Class". Adding a fixer is one module and one line here.
+
+Entries are import strings so that ``stabfix --version`` and ``stabfix list`` import no fixer's
+heavy dependencies (libcst, ruamel.yaml, jinja2 load only when a fixer runs).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+from .errors import UsageError
+
+if TYPE_CHECKING:
+    from .fixers.base import Fixer
+
+FIXERS: dict[str, str] = {
+    "xdist-group": "codemods.fixers.xdist_group:XdistGroupFixer",
+}
+
+
+def names() -> list[str]:
+    return list(FIXERS)
+
+
+def load(name: str) -> type[Fixer]:
+    """The fixer class registered as ``name``; a clear error for an unknown name."""
+    target = FIXERS.get(name)
+    if target is None:
+        raise UsageError(f"unknown fixer {name!r}; `stabfix list` shows the fixers: {', '.join(FIXERS)}")
+    module, _, attr = target.partition(":")
+    cls: type[Fixer] = getattr(importlib.import_module(module), attr)
+    return cls

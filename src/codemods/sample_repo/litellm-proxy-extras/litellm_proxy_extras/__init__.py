@@ -1,0 +1,1 @@
+"""Sample stand-in for litellm-proxy-extras (schema and migrations)."""
