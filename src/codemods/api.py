@@ -1,0 +1,285 @@
+"""The Python API: plan, review and apply a fixer — the CLI is a thin layer over this module.
+
+>>> import codemods
+>>> report = codemods.apply("xdist-group", ["tests/local_testing"], root=repo, group="heavy")
+>>> report.exit_code, report.plan.totals()["changed"]
+>>> print(report.diff)          # review it; mode="write" applies it
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from . import config as config_mod
+from . import diffing, options, registry
+from ._version import __version__
+from .engine import Progress, default_jobs, run_fixer
+from .errors import StabfixError
+from .fixers.base import Context, Fixer
+from .plan import FileResult, Notice, Plan
+from .writer import apply_changes
+
+Mode = Literal["diff", "check", "write"]
+REPORT_SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class FixerInfo:
+    """What ``stabfix list`` shows about a fixer."""
+
+    name: str
+    description: str
+    kind: Literal["file", "repo"]
+    options: tuple[options.OptionSpec, ...]
+
+
+@dataclass
+class Report:
+    """The result of one run: the plan, what was done with it, and how to render it."""
+
+    plan: Plan
+    mode: Mode
+    applied: bool = False
+    rounds: int = 1
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def fixer(self) -> str:
+        return self.plan.fixer
+
+    @property
+    def changed(self) -> list[FileResult]:
+        return [f for f in self.plan.files if f.status == "changed"]
+
+    @property
+    def failed(self) -> list[FileResult]:
+        return [f for f in self.plan.files if f.status == "failed"]
+
+    @property
+    def exit_code(self) -> int:
+        """2 when a file failed, 1 with ``check`` when something would change, else 0."""
+        if self.failed:
+            return 2
+        if self.mode == "check" and self.changed:
+            return 1
+        return 0
+
+    @property
+    def diff(self) -> str:
+        return diffing.render(self.plan.changes)
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable JSON report (schema documented in the README)."""
+        return {
+            "schema_version": REPORT_SCHEMA_VERSION,
+            "stabfix_version": __version__,
+            "fixer": self.plan.fixer,
+            "root": str(self.plan.root),
+            "mode": self.mode,
+            "applied": self.applied,
+            "rounds": self.rounds,
+            "options": _jsonable(self.options),
+            "files": [f.to_json() for f in self.plan.files],
+            "notices": [n.to_json() for n in self.plan.notices],
+            "totals": self.plan.totals(),
+            "exit_code": self.exit_code,
+        }
+
+    def summary(self) -> str:
+        """A few human lines: per-file reasons for changes and failures, notices, totals."""
+        lines = []
+        for f in self.plan.files:
+            if f.status == "changed":
+                verb = "created" if f.change and f.change.is_creation else (
+                    "fixed" if self.applied else "would fix")
+                lines.append(f"{verb} {f.path}: {f.reason}")
+            elif f.status == "failed":
+                lines.append(f"error: {f.path}: {f.reason}")
+            elif f.status == "skipped" and f.reason:
+                lines.append(f"skipped {f.path}: {f.reason}")
+        lines.extend(n.one_line() for n in self.plan.notices)
+        t = self.plan.totals()
+        verb = "changed" if self.applied else "to change"
+        lines.append(
+            f"{self.plan.fixer}: {t['changed']} file(s) {verb}, {t['unchanged']} unchanged, "
+            f"{t['skipped']} skipped, {t['failed']} failed ({t['edits']} edit(s))"
+        )
+        return "\n".join(lines)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The git top level containing ``start`` (default: the current folder), else that folder."""
+    start = (start or Path.cwd()).resolve()
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"], cwd=start, capture_output=True, text=True, check=False
+        )
+    except OSError:
+        return start
+    if out.returncode == 0 and out.stdout.strip():
+        return Path(out.stdout.strip()).resolve()
+    return start
+
+
+def list_fixers() -> list[FixerInfo]:
+    """Every registered fixer with its one-line description and options."""
+    from .fixers.base import FileFixer
+
+    infos = []
+    for name in registry.names():
+        cls = registry.load(name)
+        infos.append(FixerInfo(
+            name=name,
+            description=cls.description,
+            kind="file" if issubclass(cls, FileFixer) else "repo",
+            options=tuple(options.specs(cls.Options)),
+        ))
+    return infos
+
+
+def make_fixer(name: str, root: Path, given: dict[str, Any]) -> tuple[Fixer, dict[str, Any]]:
+    """Instantiate a fixer with options from ``[tool.stabfix.<name>]`` overridden by ``given``."""
+    cls = registry.load(name)
+    table = config_mod.load(root, registry.names())
+    section = table.get(name, {})
+    opts = options.build(cls.Options, name, section, given)
+    return cls(opts), table
+
+
+def plan(
+    fixer: str,
+    paths: Sequence[str | Path] | None = None,
+    *,
+    root: str | Path | None = None,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    jobs: int | None = None,
+    mode: Mode = "diff",
+    progress: Progress | None = None,
+    **fixer_options: Any,
+) -> Plan:
+    """Plan ``fixer`` without writing anything (see :func:`apply`)."""
+    return _build(fixer, paths, root, include, exclude, jobs, mode, fixer_options)[0].plan_once(progress)
+
+
+class _Run:
+    def __init__(self, fixer: Fixer, ctx_args: dict[str, Any]) -> None:
+        self.fixer = fixer
+        self.ctx_args = ctx_args
+
+    def context(self) -> Context:
+        return Context(**self.ctx_args)
+
+    def plan_once(self, progress: Progress | None = None) -> Plan:
+        return run_fixer(self.fixer, self.context(), progress)
+
+
+def _build(
+    name: str,
+    paths: Sequence[str | Path] | None,
+    root: str | Path | None,
+    include: Sequence[str],
+    exclude: Sequence[str],
+    jobs: int | None,
+    mode: Mode,
+    given: dict[str, Any],
+) -> tuple[_Run, dict[str, Any]]:
+    root_path = Path(root).resolve() if root is not None else find_root()
+    if not root_path.is_dir():
+        raise StabfixError(f"--root {root} is not a folder")
+    fixer, table = make_fixer(name, root_path, given)
+    explicit = bool(paths)
+    raw_paths = list(paths) if paths else list(fixer.default_paths)
+    resolved = []
+    for p in raw_paths:
+        pp = Path(p)
+        full = (pp if pp.is_absolute() else root_path / pp).resolve()
+        if full != root_path and root_path not in full.parents:
+            raise StabfixError(f"{p} is outside the repository root {root_path}; pass --root or a path inside it")
+        resolved.append(full)
+    ctx_args = dict(
+        root=root_path,
+        paths=resolved,
+        config=table,
+        include=list(include) or list(table.get("include", [])),
+        exclude=list(exclude) + list(table.get("exclude", [])),
+        jobs=jobs or int(table.get("jobs", 0)) or default_jobs(),
+        explicit_paths=explicit,
+        mode=mode,
+    )
+    return _Run(fixer, ctx_args), table
+
+
+def apply(
+    fixer: str,
+    paths: Sequence[str | Path] | None = None,
+    *,
+    root: str | Path | None = None,
+    mode: Mode = "diff",
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    jobs: int | None = None,
+    progress: Progress | None = None,
+    **fixer_options: Any,
+) -> Report:
+    """Run ``fixer`` over ``paths`` (relative to ``root``) and return a :class:`Report`.
+
+    ``mode``: ``"diff"`` plans only; ``"check"`` plans and sets ``exit_code`` 1 when anything would
+    change; ``"write"`` applies the plan atomically (files that failed are never written; a file
+    changed during the run refuses the whole write). Options are the fixer's (``group="heavy"``),
+    overriding ``[tool.stabfix.<fixer>]``. Bad input raises :class:`~codemods.errors.StabfixError`.
+    """
+    if mode not in ("diff", "check", "write"):
+        raise StabfixError(f"mode must be diff, check or write, not {mode!r}")
+    run, _ = _build(fixer, paths, root, include, exclude, jobs, mode, fixer_options)
+    the_plan = run.plan_once(progress)
+    report = Report(plan=the_plan, mode=mode, options=run.fixer.options_dict())
+    if mode != "write":
+        return report
+    rounds = max(1, run.fixer.max_rounds())
+    combined = the_plan
+    for round_no in range(1, rounds + 1):
+        changes = the_plan.changes
+        if changes:
+            apply_changes(the_plan.root, changes)
+            report.applied = True
+        report.rounds = round_no
+        if round_no == rounds or not changes:
+            break
+        the_plan = run.plan_once(progress)
+        combined = _merge(combined, the_plan)
+    report.plan = combined
+    return report
+
+
+def _merge(first: Plan, later: Plan) -> Plan:
+    """Merge a later round into the combined plan: per file, the latest decision that changed it."""
+    by_path = {f.path: f for f in first.files}
+    for f in later.files:
+        prev = by_path.get(f.path)
+        if prev is None or f.status in ("changed", "failed"):
+            if prev is not None and prev.status == "changed" and f.change and prev.change:
+                f.edits = prev.edits + f.edits
+                f.change.old = prev.change.old  # the diff spans every round
+            by_path[f.path] = f
+    notices: list[Notice] = later.notices or first.notices
+    return Plan(fixer=first.fixer, root=first.root, files=list(by_path.values()), notices=notices)
+
+
+def render_diff(the_plan: Plan, context: int = 3) -> str:
+    """The plan as a unified diff (``git apply`` accepts it)."""
+    return diffing.render(the_plan.changes, context)

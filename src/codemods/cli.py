@@ -1,0 +1,296 @@
+"""The ``stabfix`` command line: a thin layer over :mod:`codemods.api`.
+
+``stabfix apply FIXER`` is a click group whose sub-commands are built on demand from each fixer's
+Options dataclass, so adding a fixer adds its flags here without touching this file. Errors are one
+line on stderr with exit code 2 (``--debug`` shows the traceback).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+import typer
+
+from ._version import __version__
+
+#: top-level commands that live in their own modules: name -> "module:attribute" (a click command)
+EXTRA_COMMANDS: dict[str, str] = {}
+
+_DEBUG = False
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(message, err=True)
+    raise SystemExit(2)
+
+
+def _version_cb(value: bool) -> None:
+    if value:
+        click.echo(f"stabfix {__version__}")
+        raise typer.Exit()
+
+
+app = typer.Typer(
+    name="stabfix",
+    help="Codemods and auto-fixers that turn CI-stabilisation edits into reviewable commands.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=_version_cb, help="Print the version."),
+) -> None:
+    """stabfix: plan, review, then apply."""
+
+
+@app.command("list")
+def list_cmd(as_json: bool = typer.Option(False, "--json", help="Print the fixers as JSON.")) -> None:
+    """List the fixers, one line each."""
+    from .api import list_fixers
+
+    infos = list_fixers()
+    if as_json:
+        out = [
+            {"name": i.name, "description": i.description, "kind": i.kind,
+             "options": [{"flag": o.flag, "key": o.key, "help": o.help, "default": _plain(o.default)}
+                         for o in i.options]}
+            for i in infos
+        ]
+        click.echo(json.dumps(out, indent=2))
+        return
+    width = max((len(i.name) for i in infos), default=0)
+    for info in infos:
+        click.echo(f"{info.name.ljust(width)}  {info.description}")
+
+
+@app.command("demo")
+def demo_cmd(
+    keep: bool = typer.Option(False, "--keep", help="Keep the temporary copy and print its path."),
+    fixer: list[str] = typer.Option([], "--fixer", help="Only these fixers (repeatable)."),
+) -> None:
+    """Copy the embedded sample repository to a temporary folder and dry-run every fixer there."""
+    from .demo import run_demo
+
+    raise SystemExit(run_demo(keep=keep, only=fixer))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+# -- apply ---------------------------------------------------------------------------------------
+
+COMMON_HELP = {
+    "diff": "Dry run: print the unified diff, write nothing.",
+    "check": "Dry run: print the diff and exit 1 if anything would change (for CI).",
+    "json": "Print the JSON report on stdout.",
+}
+
+
+def _option_for(spec: Any) -> click.Option:
+    decls = [spec.flag] + ([spec.short] if spec.short else [])
+    kwargs: dict[str, Any] = {"help": spec.help, "default": None, "show_default": False}
+    if spec.default not in (None, [], (), False, ""):
+        kwargs["help"] = f"{spec.help} [default: {_plain(spec.default)}]".strip()
+    if spec.kind == "bool":
+        decls = [f"{spec.flag}/--no-{spec.flag[2:]}"]
+        kwargs["default"] = None
+    elif spec.kind == "list":
+        kwargs["multiple"] = True
+        kwargs["metavar"] = spec.metavar or "VALUE"
+    else:
+        ptype: Any = {"int": int, "float": float, "path": click.Path(path_type=Path)}.get(spec.kind, str)
+        if spec.choices:
+            ptype = click.Choice(list(spec.choices))
+        kwargs["type"] = ptype
+        if spec.metavar:
+            kwargs["metavar"] = spec.metavar
+        if spec.flag_value is not None:
+            kwargs["is_flag"] = False
+            kwargs["flag_value"] = spec.flag_value
+    return click.Option(decls + [spec.name], **kwargs)
+
+
+def _common_options() -> list[click.Parameter]:
+    return [
+        click.Argument(["paths"], nargs=-1, type=click.Path(path_type=Path)),
+        click.Option(["--diff", "diff"], is_flag=True, help=COMMON_HELP["diff"]),
+        click.Option(["--check", "check"], is_flag=True, help=COMMON_HELP["check"]),
+        click.Option(["--json", "as_json"], is_flag=True, help=COMMON_HELP["json"]),
+        click.Option(["--root", "root"], type=click.Path(path_type=Path, file_okay=False),
+                     help="Repository root (default: the git top level, else the current folder)."),
+        click.Option(["--include", "include"], multiple=True, metavar="GLOB", help="Only files matching GLOB."),
+        click.Option(["--exclude", "exclude"], multiple=True, metavar="GLOB", help="Skip files matching GLOB."),
+        click.Option(["--jobs", "-j", "jobs"], type=click.IntRange(min=1), help="Worker processes (default: cores)."),
+        click.Option(["--quiet", "-q", "quiet"], is_flag=True, help="No summary, no progress bar."),
+        click.Option(["--debug", "debug"], is_flag=True, help="Show a traceback on errors."),
+    ]
+
+
+COMMON_NAMES = {"paths", "diff", "check", "as_json", "root", "include", "exclude", "jobs", "quiet", "debug"}
+
+
+def _progress_factory(enabled: bool) -> Any:
+    if not enabled or not sys.stderr.isatty():
+        return None, None
+    state: dict[str, Any] = {}
+
+    def progress(done: int, total: int) -> None:
+        if total < 50:
+            return
+        if "bar" not in state:
+            from rich.console import Console
+            from rich.progress import Progress
+
+            bar = Progress(console=Console(stderr=True), transient=True)
+            bar.start()
+            state["bar"] = bar
+            state["task"] = bar.add_task("stabfix", total=total)
+        state["bar"].update(state["task"], completed=done)
+
+    def stop() -> None:
+        if "bar" in state:
+            state["bar"].stop()
+
+    return progress, stop
+
+
+def _run_apply(name: str, params: dict[str, Any]) -> int:
+    from . import api
+
+    common = {k: params.pop(k) for k in list(params) if k in COMMON_NAMES}
+    fixer_opts = {k: (list(v) if isinstance(v, tuple) else v) for k, v in params.items()}
+    fixer_opts = {k: v for k, v in fixer_opts.items() if v is not None and v != []}
+    if common["check"]:
+        mode = "check"
+    elif common["diff"]:
+        mode = "diff"
+    else:
+        mode = "write"
+    quiet = common["quiet"]
+    progress, stop = _progress_factory(not quiet and not common["as_json"])
+    try:
+        report = api.apply(
+            name,
+            list(common["paths"]) or None,
+            root=common["root"],
+            mode=mode,  # type: ignore[arg-type]
+            include=common["include"],
+            exclude=common["exclude"],
+            jobs=common["jobs"],
+            progress=progress,
+            **fixer_opts,
+        )
+    finally:
+        if stop:
+            stop()
+    out = sys.stdout
+    if common["as_json"]:
+        data = report.to_json()
+        if mode != "write":
+            data["diff"] = report.diff
+        out.write(json.dumps(data, indent=2) + "\n")
+    else:
+        if mode in ("diff", "check"):
+            out.buffer.write(report.diff.encode("utf-8", errors="surrogateescape"))
+            out.flush()
+        if not quiet:
+            stream = sys.stderr if mode != "write" else sys.stdout
+            stream.write(report.summary() + "\n")
+        elif report.failed:
+            for f in report.failed:
+                sys.stderr.write(f"error: {f.path}: {f.reason}\n")
+    return report.exit_code
+
+
+class ApplyGroup(click.Group):
+    """``stabfix apply FIXER``: one sub-command per registered fixer, built on demand."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        from . import registry
+
+        return registry.names()
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        from . import options, registry
+        from .errors import StabfixError
+
+        if cmd_name not in registry.FIXERS:
+            return None
+        try:
+            cls = registry.load(cmd_name)
+        except StabfixError as exc:
+            _fail(exc.one_line())
+        params = _common_options()
+        for spec in options.specs(cls.Options):
+            if spec.cli and spec.name not in COMMON_NAMES:
+                params.append(_option_for(spec))
+
+        def callback(**kwargs: Any) -> None:
+            global _DEBUG
+            _DEBUG = bool(kwargs.get("debug"))
+            raise SystemExit(_run_apply(cmd_name, kwargs))
+
+        return click.Command(cmd_name, params=params, callback=callback, help=cls.description,
+                             short_help=cls.description)
+
+
+class LazyGroup(typer.core.TyperGroup):
+    """The top-level group: typer's commands plus ``apply`` and lazily imported extras."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*super().list_commands(ctx), "apply", *EXTRA_COMMANDS]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name == "apply":
+            return ApplyGroup("apply", help="Plan a fixer and apply it (or --diff / --check / --json).",
+                              no_args_is_help=True)
+        target = EXTRA_COMMANDS.get(cmd_name)
+        if target:
+            module, _, attr = target.partition(":")
+            cmd: click.Command = getattr(importlib.import_module(module), attr)
+            return cmd
+        return super().get_command(ctx, cmd_name)
+
+
+app.info.cls = LazyGroup
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    from .errors import StabfixError
+
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args or os.environ.get("STABFIX_DEBUG") == "1"
+    command = typer.main.get_command(app)
+    try:
+        command.main(args=args, prog_name="stabfix", standalone_mode=True)
+    except StabfixError as exc:
+        if debug:
+            traceback.print_exc()
+        _fail(exc.one_line())
+    except KeyboardInterrupt:
+        _fail("error: interrupted; nothing was written after the interruption")
+    except SystemExit:
+        raise
+    except Exception as exc:
+        if debug:
+            traceback.print_exc()
+        _fail(f"error: internal error: {type(exc).__name__}: {exc} (rerun with --debug for a traceback)")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,146 @@
+"""File discovery: the given paths, minus what .gitignore, excludes and generated markers rule out.
+
+Directories are walked without following symlinks out of the root; ``.gitignore`` files are honoured
+at every level (gitwildmatch semantics, via pathspec); a path named explicitly on the command line is
+taken even when an exclude would match it (as ruff does without ``--force-exclude``), but never when it
+lies outside the root.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from .errors import StabfixError
+
+# Folders nobody wants a codemod to walk into (ruff's default excludes, roughly).
+DEFAULT_EXCLUDES = frozenset({
+    ".git", ".hg", ".svn", ".bzr", ".tox", ".nox", ".venv", "venv", ".direnv", "__pycache__",
+    "node_modules", ".mypy_cache", ".ruff_cache", ".pytest_cache", "__pypackages__", ".eggs",
+    "site-packages", "build", "dist", "_build", "buck-out", ".pants.d", ".ipynb_checkpoints",
+})
+
+
+def _glob_match(rel: str, patterns: Iterable[str]) -> bool:
+    """Match a POSIX relative path against globs (``**`` allowed; a bare name matches any part)."""
+    for pat in patterns:
+        if fnmatch.fnmatchcase(rel, pat) or fnmatch.fnmatchcase(rel, pat.rstrip("/") + "/*"):
+            return True
+        if "/" not in pat and any(fnmatch.fnmatchcase(part, pat) for part in rel.split("/")):
+            return True
+        if pat.startswith("**/") and fnmatch.fnmatchcase(rel, pat[3:]):
+            return True
+    return False
+
+
+class _Ignore:
+    """Stack of .gitignore specs keyed by the folder that holds them."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._specs: dict[Path, object | None] = {}
+
+    def _spec(self, folder: Path) -> object | None:
+        if folder not in self._specs:
+            spec = None
+            gi = folder / ".gitignore"
+            if gi.is_file():
+                import pathspec
+
+                lines = gi.read_text(encoding="utf-8", errors="replace").splitlines()
+                spec = pathspec.GitIgnoreSpec.from_lines(lines)
+            self._specs[folder] = spec
+        return self._specs[folder]
+
+    def ignored(self, path: Path, is_dir: bool) -> bool:
+        # Check every .gitignore from the root down to the path's folder; deeper files win.
+        result = False
+        folder = path.parent
+        chain = []
+        while True:
+            chain.append(folder)
+            if folder == self.root or self.root not in folder.parents:
+                break
+            folder = folder.parent
+        for folder in reversed(chain):
+            spec = self._spec(folder)
+            if spec is None:
+                continue
+            rel = path.relative_to(folder).as_posix() + ("/" if is_dir else "")
+            res = spec.check_file(rel)  # type: ignore[attr-defined]
+            if res.include is not None:
+                result = bool(res.include)
+        return result
+
+
+def inside(root: Path, path: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def discover(
+    root: Path,
+    paths: list[Path],
+    *,
+    suffixes: tuple[str, ...] = (".py",),
+    names: tuple[str, ...] = (),
+    include: list[str] | None = None,
+    exclude: list[str] | None = None,
+    gitignore: bool = True,
+) -> list[Path]:
+    """Sorted absolute paths of the files to consider under ``paths``."""
+    include = include or []
+    exclude = exclude or []
+    ignore = _Ignore(root) if gitignore else None
+    found: list[Path] = []
+    seen: set[Path] = set()
+
+    def wanted(p: Path) -> bool:
+        return p.suffix in suffixes or p.name in names
+
+    def accept(p: Path, explicit: bool) -> None:
+        real = p.resolve()
+        if not inside(root, real) or real in seen:
+            return
+        rel = real.relative_to(root).as_posix()
+        if not explicit:
+            if exclude and _glob_match(rel, exclude):
+                return
+            if include and not _glob_match(rel, include):
+                return
+        seen.add(real)
+        found.append(real)
+
+    for given in paths:
+        p = given if given.is_absolute() else root / given
+        if not inside(root, p.resolve()):
+            raise StabfixError(f"{given} is outside the repository root {root}; pass --root or a path inside it")
+        if p.is_file():
+            accept(p, explicit=True)
+            continue
+        if not p.exists():
+            raise StabfixError(f"{given} does not exist (paths are relative to the root {root})")
+        for dirpath, dirnames, filenames in os.walk(p, followlinks=False):
+            d = Path(dirpath)
+            keep = []
+            for name in sorted(dirnames):
+                sub = d / name
+                if name in DEFAULT_EXCLUDES or (sub.is_symlink() and not inside(root, sub.resolve())):
+                    continue
+                rel = sub.relative_to(root).as_posix()
+                if exclude and _glob_match(rel, exclude):
+                    continue
+                if ignore is not None and ignore.ignored(sub, is_dir=True):
+                    continue
+                keep.append(name)
+            dirnames[:] = keep
+            for name in sorted(filenames):
+                f = d / name
+                if not wanted(f):
+                    continue
+                if ignore is not None and ignore.ignored(f, is_dir=False):
+                    continue
+                accept(f, explicit=False)
+    found.sort()
+    return found

@@ -1,0 +1,199 @@
+"""The engine: discover, pre-filter, run a fixer (in a process pool when there are many files),
+validate what it proposes, and hand back a :class:`~codemods.plan.Plan`. It knows no fixer by name.
+
+Validation: every changed Python file must parse again; a fixer output that does not parse is a
+failure for that file (reported, not written). A file that does not decode, or that a fixer rejects
+(:class:`~codemods.errors.FileFailure`), is failed too; the other files go on.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import sys
+import warnings
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from .errors import FileFailure
+from .fixers.base import Context, FileFixer, Fixer, Outcome, RepoFixer
+from .plan import FileChange, FileResult, Plan
+from .source import SourceFile, is_generated, read_source
+
+#: below this many candidate files a pool costs more than it saves
+POOL_THRESHOLD = 48
+
+Progress = Callable[[int, int], None]
+
+
+def _compiles(text: str, path: str) -> str | None:
+    """None when ``text`` parses as Python here, else the error's one-line description."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(text, filename=path)
+    except SyntaxError as exc:
+        return f"line {exc.lineno}: {exc.msg}"
+    except ValueError as exc:  # e.g. NUL bytes
+        return str(exc)
+    return None
+
+
+def _parses_libcst(text: str) -> bool:
+    import libcst
+
+    try:
+        libcst.parse_module(text)
+    except Exception:
+        return False
+    return True
+
+
+def validate_python(source: SourceFile, new_text: str) -> str | None:
+    """None when the new text is valid Python, else why not.
+
+    Checked with this interpreter's parser; when the original itself does not parse here (newer or
+    older syntax than this Python), libcst's parser is the judge instead.
+    """
+    err = _compiles(new_text, source.rel)
+    if err is None:
+        return None
+    if _compiles(source.text, source.rel) is not None and _parses_libcst(source.text):
+        return None if _parses_libcst(new_text) else err
+    return err
+
+
+def run_one(fixer: FileFixer, source: SourceFile) -> FileResult:
+    """Run a file fixer on one decoded file and turn its outcome into a validated result."""
+    try:
+        outcome: Outcome = fixer.fix(source)
+    except FileFailure as exc:
+        where = f"line {exc.line}: " if exc.line else ""
+        return FileResult(source.rel, "failed", where + exc.message)
+    except RecursionError:
+        return FileResult(source.rel, "failed", "too deeply nested for the parser")
+    edits = outcome.edits
+    if outcome.text is None or outcome.text == source.text:
+        status = outcome.status if outcome.status in ("skipped", "failed") else "unchanged"
+        return FileResult(source.rel, status, outcome.reason, edits)  # type: ignore[arg-type]
+    if source.is_python:
+        err = validate_python(source, outcome.text)
+        if err is not None:
+            return FileResult(
+                source.rel, "failed",
+                f"stabfix bug: the {fixer.name} output does not parse ({err}); nothing written", edits,
+            )
+    try:
+        new = source.encode(outcome.text)
+    except UnicodeEncodeError:
+        return FileResult(source.rel, "failed", f"the new text cannot be encoded as {source.encoding}", edits)
+    reason = outcome.reason or f"{len(edits)} edit(s)"
+    return FileResult(source.rel, "changed", reason, edits, FileChange(source.rel, source.raw, new, reason))
+
+
+# -- process pool: the fixer is sent once per worker, then only paths travel ------------------------
+_WORKER_FIXER: FileFixer | None = None
+
+
+def _init_worker(fixer: FileFixer) -> None:
+    global _WORKER_FIXER
+    _WORKER_FIXER = fixer
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 10000))
+
+
+def _work(item: tuple[str, str]) -> FileResult:
+    path, rel = item
+    assert _WORKER_FIXER is not None
+    try:
+        source = read_source(Path(path), rel)
+    except FileFailure as exc:
+        return FileResult(rel, "failed", exc.message)
+    except OSError as exc:
+        return FileResult(rel, "failed", f"cannot read: {exc.strerror}")
+    return _guarded(_WORKER_FIXER, source)
+
+
+def _guarded(fixer: FileFixer, source: SourceFile) -> FileResult:
+    try:
+        return run_one(fixer, source)
+    except Exception as exc:  # a fixer bug must not take the whole run down
+        return FileResult(source.rel, "failed", f"stabfix bug in {fixer.name}: {type(exc).__name__}: {exc}")
+
+
+def _run_files(fixer: FileFixer, ctx: Context, progress: Progress | None) -> Iterator[FileResult]:
+    """Read and pre-filter every file here; parse only the candidates (in a pool when many)."""
+    files = fixer.select(ctx, ctx.discover(fixer.suffixes))
+    candidates: list[SourceFile] = []
+    for f in files:
+        rel = ctx.rel(f)
+        try:
+            source = read_source(f, rel)
+        except FileFailure as exc:
+            yield FileResult(rel, "failed", exc.message)
+            continue
+        except OSError as exc:
+            yield FileResult(rel, "failed", f"cannot read: {exc.strerror}")
+            continue
+        if is_generated(source.raw):
+            yield FileResult(rel, "skipped", "generated file (@generated)")
+        elif fixer.prefilter(source):
+            candidates.append(source)
+        else:
+            yield FileResult(rel, "unchanged", "")
+    total = len(candidates)
+    jobs = max(1, ctx.jobs)
+    if jobs > 1 and total >= POOL_THRESHOLD:
+        items = [(str(s.path), s.rel) for s in candidates]
+        del candidates  # workers read the files themselves: only paths cross the process boundary
+        chunk = max(1, min(16, total // (jobs * 8)))
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(fixer,)) as pool:
+            for i, result in enumerate(pool.map(_work, items, chunksize=chunk), 1):
+                if progress:
+                    progress(i, total)
+                yield result
+    else:
+        for i, source in enumerate(candidates, 1):
+            result = _guarded(fixer, source)
+            if progress:
+                progress(i, total)
+            yield result
+
+
+def run_fixer(fixer: Fixer, ctx: Context, progress: Progress | None = None) -> Plan:
+    """Plan one fixer over the context (no writes)."""
+    fixer.prepare(ctx)
+    plan = Plan(fixer=fixer.name, root=ctx.root)
+    if isinstance(fixer, FileFixer):
+        plan.files.extend(_run_files(fixer, ctx, progress))
+    elif isinstance(fixer, RepoFixer):
+        fixer.plan(ctx)
+        plan.files.extend(ctx.results())
+    else:  # pragma: no cover - contract violation
+        raise TypeError(f"{type(fixer).__name__} must subclass FileFixer or RepoFixer")
+    _validate_repo_changes(ctx, plan)
+    fixer.finish(ctx, plan)
+    plan.notices = ctx.notices + plan.notices
+    return plan
+
+
+def _validate_repo_changes(ctx: Context, plan: Plan) -> None:
+    """Re-parse Python files that a repo fixer changed (file fixers were checked in run_one)."""
+    for i, result in enumerate(plan.files):
+        change = result.change
+        if change is None or not change.path.endswith((".py", ".pyi")) or change.is_creation:
+            continue
+        try:
+            new_text = change.new.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        source = read_source(ctx.root / change.path, change.path)
+        err = validate_python(source, new_text)
+        if err is not None:
+            plan.files[i] = FileResult(
+                result.path, "failed", f"stabfix bug: output does not parse ({err}); nothing written", result.edits
+            )
+
+
+def default_jobs() -> int:
+    return max(1, os.cpu_count() or 1)
