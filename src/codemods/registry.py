@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 
 FIXERS: dict[str, str] = {
     "xdist-group": "codemods.fixers.xdist_group:XdistGroupFixer",
+    "prisma-sync": "codemods.fixers.prisma_sync:PrismaSyncFixer",
+    "migration": "codemods.fixers.migration:MigrationFixer",
+    "version": "codemods.fixers.version:VersionFixer",
 }
 
 
