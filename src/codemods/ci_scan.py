@@ -53,8 +53,8 @@ def dist_modes(root: Path) -> list[DistSetting]:
             except (OSError, UnicodeDecodeError):
                 continue
             rel = path.relative_to(root).as_posix()
-            for line, mode in _xdist_invocations(text):
-                found.append(DistSetting(rel, line, mode))
+            for lineno, mode in _xdist_invocations(text):
+                found.append(DistSetting(rel, lineno, mode))
     for name in CONFIG_FILES:
         path = root / name
         if not path.is_file():

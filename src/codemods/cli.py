@@ -16,14 +16,11 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import click
-import typer
 
 from ._version import __version__
 
 #: top-level commands that live in their own modules: name -> "module:attribute" (a click command)
 EXTRA_COMMANDS: dict[str, str] = {}
-
-_DEBUG = False
 
 
 def _fail(message: str) -> NoReturn:
@@ -31,31 +28,9 @@ def _fail(message: str) -> NoReturn:
     raise SystemExit(2)
 
 
-def _version_cb(value: bool) -> None:
-    if value:
-        click.echo(f"stabfix {__version__}")
-        raise typer.Exit()
-
-
-app = typer.Typer(
-    name="stabfix",
-    help="Codemods and auto-fixers that turn CI-stabilisation edits into reviewable commands.",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode=None,
-    pretty_exceptions_enable=False,
-)
-
-
-@app.callback()
-def _root(
-    version: bool = typer.Option(False, "--version", is_eager=True, callback=_version_cb, help="Print the version."),
-) -> None:
-    """stabfix: plan, review, then apply."""
-
-
-@app.command("list")
-def list_cmd(as_json: bool = typer.Option(False, "--json", help="Print the fixers as JSON.")) -> None:
+@click.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the fixers as JSON.")
+def list_cmd(as_json: bool) -> None:
     """List the fixers, one line each."""
     from .api import list_fixers
 
@@ -74,15 +49,14 @@ def list_cmd(as_json: bool = typer.Option(False, "--json", help="Print the fixer
         click.echo(f"{info.name.ljust(width)}  {info.description}")
 
 
-@app.command("demo")
-def demo_cmd(
-    keep: bool = typer.Option(False, "--keep", help="Keep the temporary copy and print its path."),
-    fixer: list[str] = typer.Option([], "--fixer", help="Only these fixers (repeatable)."),
-) -> None:
+@click.command("demo")
+@click.option("--keep", is_flag=True, help="Keep the temporary copy and print its path.")
+@click.option("--fixer", "fixers", multiple=True, help="Only these fixers (repeatable).")
+def demo_cmd(keep: bool, fixers: tuple[str, ...]) -> None:
     """Copy the embedded sample repository to a temporary folder and dry-run every fixer there."""
     from .demo import run_demo
 
-    raise SystemExit(run_demo(keep=keep, only=fixer))
+    raise SystemExit(run_demo(keep=keep, only=list(fixers)))
 
 
 def _plain(value: Any) -> Any:
@@ -121,7 +95,7 @@ def _option_for(spec: Any) -> click.Option:
         if spec.flag_value is not None:
             kwargs["is_flag"] = False
             kwargs["flag_value"] = spec.flag_value
-    return click.Option(decls + [spec.name], **kwargs)
+    return click.Option([*decls, spec.name], **kwargs)
 
 
 def _common_options() -> list[click.Parameter]:
@@ -240,16 +214,14 @@ class ApplyGroup(click.Group):
                 params.append(_option_for(spec))
 
         def callback(**kwargs: Any) -> None:
-            global _DEBUG
-            _DEBUG = bool(kwargs.get("debug"))
             raise SystemExit(_run_apply(cmd_name, kwargs))
 
         return click.Command(cmd_name, params=params, callback=callback, help=cls.description,
                              short_help=cls.description)
 
 
-class LazyGroup(typer.core.TyperGroup):
-    """The top-level group: typer's commands plus ``apply`` and lazily imported extras."""
+class LazyGroup(click.Group):
+    """The top-level group: fixed commands plus ``apply`` and lazily imported extras."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return [*super().list_commands(ctx), "apply", *EXTRA_COMMANDS]
@@ -266,7 +238,17 @@ class LazyGroup(typer.core.TyperGroup):
         return super().get_command(ctx, cmd_name)
 
 
-app.info.cls = LazyGroup
+@click.group("stabfix", cls=LazyGroup, no_args_is_help=True)
+@click.version_option(__version__, "--version", prog_name="stabfix", message="%(prog)s %(version)s")
+def cli() -> None:
+    """stabfix: codemods and auto-fixers that turn CI-stabilisation edits into reviewable commands.
+
+    Plan, review, then apply: `stabfix apply FIXER --diff` shows what would change.
+    """
+
+
+cli.add_command(list_cmd)
+cli.add_command(demo_cmd)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -275,9 +257,8 @@ def main(argv: list[str] | None = None) -> None:
 
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args or os.environ.get("STABFIX_DEBUG") == "1"
-    command = typer.main.get_command(app)
     try:
-        command.main(args=args, prog_name="stabfix", standalone_mode=True)
+        cli.main(args=args, prog_name="stabfix", standalone_mode=True)
     except StabfixError as exc:
         if debug:
             traceback.print_exc()

@@ -204,7 +204,7 @@ def ensure_from_import(module: cst.Module, from_module: str, names: Sequence[str
                     aliases += [cst.ImportAlias(name=cst.Name(n), comma=sep) for n in missing]
                     aliases[-1] = aliases[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
                 small_list[j] = small.with_changes(names=aliases)
-                body[i] = stmt.with_changes(body=small_list)  # type: ignore[union-attr]
+                body[i] = stmt.with_changes(body=small_list)
                 return module.with_changes(body=body), result
     stmt = cst.SimpleStatementLine(body=[cst.ImportFrom(
         module=cst.parse_expression(from_module),  # type: ignore[arg-type]

@@ -98,7 +98,7 @@ class Plan:
         return [f.change for f in self.files if f.change is not None]
 
     def totals(self) -> dict[str, int]:
-        counts = {s: 0 for s in STATUSES}
+        counts: dict[str, int] = {s: 0 for s in STATUSES}
         for f in self.files:
             counts[f.status] += 1
         counts["files"] = len(self.files)

@@ -9,6 +9,7 @@ run either writes every change or none.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import tempfile
@@ -55,10 +56,8 @@ def write_atomic(path: Path, data: bytes, mode: int | None) -> None:
             os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
     try:  # make the rename durable
         dfd = os.open(path.parent, os.O_RDONLY)

@@ -190,10 +190,10 @@ class Fixer:
             return dataclasses.asdict(self.options)
         return {}
 
-    def prepare(self, ctx: Context) -> None:  # noqa: B027 - optional hook
+    def prepare(self, ctx: Context) -> None:
         """Validate options and load inputs (reports, junit files) once, before any file."""
 
-    def finish(self, ctx: Context, plan: Plan) -> None:  # noqa: B027 - optional hook
+    def finish(self, ctx: Context, plan: Plan) -> None:
         """Add run-level notices once every file has been planned (e.g. CI config warnings)."""
 
     def max_rounds(self) -> int:

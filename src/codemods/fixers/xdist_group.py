@@ -101,7 +101,6 @@ class XdistGroupFixer(FileFixer):
     def fix(self, source: SourceFile) -> Outcome:
         import libcst as cst
 
-        from ..imports import ensure_import
         from ..testselect import for_file
 
         try:
@@ -216,9 +215,9 @@ class XdistGroupFixer(FileFixer):
                         if isinstance(inner, cst.FunctionDef) and inner.name.value.startswith("test") and (
                                 not nodes or selects(nodes, cls, inner.name.value)):
                             targets.append((cls, inner.name.value))
-            elif isinstance(stmt, cst.FunctionDef) and stmt.name.value.startswith("test") and scope == "function":
-                if not nodes or selects(nodes, (), stmt.name.value):
-                    targets.append(((), stmt.name.value))
+            elif (isinstance(stmt, cst.FunctionDef) and stmt.name.value.startswith("test")
+                  and scope == "function" and (not nodes or selects(nodes, (), stmt.name.value))):
+                targets.append(((), stmt.name.value))
         notices = [Notice(f"{n} is parametrized: the mark applies to every parameter set", path=source.rel)
                    for n in nodes if n.param is not None]
         found = {(cls, fn) for cls, fn in targets}
