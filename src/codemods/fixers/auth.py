@@ -1,0 +1,451 @@
+"""``auth``: give FastAPI proxy tests an auth override (LiteLLM's ``dependency_overrides`` pattern).
+
+Which tests: by default every test function or method in PATHS that exercises the app (a
+``TestClient``/``AsyncClient``, a client fixture built on one, ``client.get/post/...`` calls, calls of
+the app module's functions); ``--only`` takes pytest node ids; ``--from-junit`` takes a pytest
+``--junitxml`` report and selects the tests that failed with a 401 (``--match`` patterns).
+
+Tests already covered are skipped with the reason: the body overrides the dependency, a requested
+fixture does (transitively; class, module and ``conftest.py`` fixtures up the tree, autouse ones
+too), or the class's ``setup_method`` does. Tests that patch the dependency with ``unittest.mock``
+are left to ``auth-unpatch``.
+
+``--style wrap`` (default) writes override / ``try:`` body / ``finally:`` pop, docstring first;
+``--style fixture`` adds one fixture per module (or to the nearest conftest.py with
+``--conftest``) that sets the override and pops it after ``yield``, and requests it from the tests.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from ..errors import UsageError
+from ..options import option
+from ..plan import Edit, FileResult, Plan
+from .base import Context, DemoSpec, FileFixer, Outcome, SourceFile
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+    from ..authpattern import AuthPattern, Imports, ModuleNames, ScopeInfo
+    from ..testselect import NodeId
+
+_TEST_FILE = re.compile(r"^(test_.*|.*_test)\.py$")
+DEFAULT_MATCH = [r"\b401\b", "Authentication Error", "Unauthorized"]
+
+
+@dataclass
+class Options:
+    only: list[str] = option([], "pytest node ids of the tests to cover (parametrized ids too).",
+                             metavar="NODE_ID", config=False)
+    from_junit: list[str] = option([], "pytest --junitxml report(s): cover the tests that failed with a 401.",
+                                   metavar="FILE", config=False)
+    match: list[str] = option(list(DEFAULT_MATCH), "Regexes a --from-junit failure message must match.",
+                              metavar="REGEX")
+    style: str = option("wrap", "wrap: override/try/finally in the body; fixture: a fixture the tests request.",
+                        choices=("wrap", "fixture"))
+    conftest: bool = option(False, "With --style fixture: put the fixture in the nearest conftest.py.")
+    role: str = option("PROXY_ADMIN", "Member of the role enum the identity gets.")
+    user_id: str = option("test-user", "user_id the identity gets.")
+    app: str = option("litellm.proxy.proxy_server:app", "The FastAPI app (module:name).", metavar="MODULE:NAME")
+    dependency: str = option("litellm.proxy.proxy_server:user_api_key_auth",
+                             "The auth dependency, exactly as used in Depends (module:name).", metavar="MODULE:NAME")
+    dependency_aliases: list[str] = option(
+        ["litellm.proxy.auth.user_api_key_auth:user_api_key_auth"],
+        "Other import paths of the same dependency object.", metavar="MODULE:NAME")
+    identity: str = option("litellm.proxy._types:UserAPIKeyAuth", "Identity factory the override returns.",
+                           metavar="MODULE:NAME")
+    role_enum: str = option("litellm.proxy._types:LitellmUserRoles", "Enum of roles ('' for none).",
+                            metavar="MODULE:NAME")
+    role_arg: str = option("user_role", "Keyword of the identity factory for the role ('' to leave out).")
+    user_id_arg: str = option("user_id", "Keyword of the identity factory for the user id ('' to leave out).")
+    module_alias: str = option("ps", "Alias when the app module must be imported (import m as ps).")
+    fixture_name: str = option("override_user_api_key_auth", "Name of the fixture --style fixture adds.")
+
+
+def load_selection(ctx: Context, only: list[str], junit: list[str], match: list[str]) -> list[NodeId] | None:
+    """Node ids from ``--only`` and the matching failures of ``--from-junit`` (None: no selection)."""
+    from ..junit import failures
+    from ..testselect import parse_node_ids
+
+    if not only and not junit:
+        return None
+    nodes = parse_node_ids(only)
+    if junit:
+        reports = []
+        for j in junit:
+            p = Path(j)
+            if not p.is_absolute() and not p.exists():
+                p = ctx.root / p
+            reports.append(p)
+        for pat in match:
+            try:
+                re.compile(pat)
+            except re.error as exc:
+                raise UsageError(f"--match {pat!r} is not a regular expression: {exc}") from None
+        found = failures(reports, match=match, root=ctx.root)
+        if not found:
+            ctx.info(f"no failure in {', '.join(junit)} matches {' | '.join(match)}: nothing selected")
+        nodes += parse_node_ids(f.nodeid for f in found)
+    return nodes
+
+
+def report_unmatched(ctx: Context, nodes: list[NodeId], files: list[Path]) -> None:
+    """Warn about node ids whose file is not under PATHS, or whose test is not in its file."""
+    from ..testselect import same_file
+
+    rels = [ctx.rel(f) for f in files]
+    texts: dict[str, str] = {}
+    for n in nodes:
+        hits = [r for r in rels if same_file(n.path, r)]
+        if not hits:
+            ctx.warn(f"{n}: no such test file under the given paths")
+            continue
+        name = n.function or (n.classes[-1] if n.classes else None)
+        if name is None:
+            continue
+        rel = hits[0]
+        if rel not in texts:
+            try:
+                texts[rel] = (ctx.root / rel).read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                texts[rel] = ""
+        if not re.search(rf"\b(def|class)\s+{re.escape(name)}\b", texts[rel]):
+            ctx.warn(f"{n}: no test named {name} in {rel}", path=rel)
+
+
+def is_test_file(ctx: Context, f: Path) -> bool:
+    return bool(_TEST_FILE.match(f.name)) or any(f == (p if p.is_absolute() else ctx.root / p).resolve()
+                                                 for p in ctx.paths)
+
+
+def iter_tests(
+    body: Any, classes: tuple[str, ...] = (), scopes: tuple[ScopeInfo, ...] = (), *,
+    imports: Imports, pattern: AuthPattern,
+) -> Any:
+    """Yield ``(func, classes, class_scopes)`` for pytest-collected functions and methods."""
+    import libcst as cst
+
+    from ..authpattern import scope_of
+
+    for stmt in body:
+        if isinstance(stmt, cst.FunctionDef) and stmt.name.value.startswith("test"):
+            yield stmt, classes, scopes
+        elif isinstance(stmt, cst.ClassDef) and stmt.name.value.startswith("Test") and isinstance(
+            stmt.body, cst.IndentedBlock
+        ):
+            scope = scope_of(stmt.body.body, imports, pattern, stmt.decorators)
+            yield from iter_tests(stmt.body.body, (*classes, stmt.name.value), (*scopes, scope),
+                                  imports=imports, pattern=pattern)
+
+
+def line_of(text: str, name: str) -> int | None:
+    m = re.search(rf"^[ \t]*(?:async[ \t]+)?def[ \t]+{re.escape(name)}\b", text, re.MULTILINE)
+    return text.count("\n", 0, m.start()) + 1 if m else None
+
+
+def nodeid_for(rel: str, classes: tuple[str, ...], name: str) -> str:
+    return "::".join((rel, *classes, name))
+
+
+def add_param(func: cst.FunctionDef, name: str) -> cst.FunctionDef:
+    """Request fixture ``name``: a new parameter before the first one with a default."""
+    import libcst as cst
+
+    params = list(func.params.params)
+    at = next((i for i, p in enumerate(params) if p.default is not None), len(params))
+    new = cst.Param(cst.Name(name))
+    if at == len(params) and params and isinstance(params[-1].comma, cst.Comma):
+        # multi-line layout with a trailing comma: same separators as the others
+        last = params[-1]
+        inner = params[-2].comma if len(params) > 1 and isinstance(params[-2].comma, cst.Comma) else cst.Comma(
+            whitespace_after=func.whitespace_before_params)
+        params[-1] = last.with_changes(comma=inner)
+        new = new.with_changes(comma=last.comma)
+    params.insert(at, new)
+    return func.with_changes(params=func.params.with_changes(params=params))
+
+
+@dataclass
+class _Plan:
+    """What one module needs: targets by node identity, skips, imports."""
+
+    targets: dict[int, str]
+    skipped: list[tuple[str, str]]
+
+
+class AuthFixer(FileFixer):
+    """Wraps FastAPI proxy tests in an auth dependency override."""
+
+    name: ClassVar[str] = "auth"
+    description: ClassVar[str] = "Give proxy tests an auth override (app.dependency_overrides) instead of a 401."
+    Options: ClassVar[type] = Options
+    default_paths: ClassVar[tuple[str, ...]] = ("tests",)
+    demo: ClassVar[DemoSpec | None] = DemoSpec(
+        paths=["tests/proxy_unit_tests/test_proxy_routes.py"],
+        options={"only": [
+            "tests/proxy_unit_tests/test_proxy_routes.py::test_model_list",
+            "tests/proxy_unit_tests/test_proxy_routes.py::test_generate_key[alice]",
+            "tests/proxy_unit_tests/test_proxy_routes.py::TestKeyList::test_list_keys",
+        ]},
+        note="the proxy tests that fail with 401 get LiteLLM's override/try/finally pattern",
+    )
+
+    def __init__(self, options: Any | None = None) -> None:
+        super().__init__(options)
+        self.root = Path(".")
+        self.selection: list[NodeId] | None = None
+        self._pattern: AuthPattern | None = None
+
+    @property
+    def pattern(self) -> AuthPattern:
+        from ..authpattern import AuthPattern
+
+        if self._pattern is None:
+            self._pattern = AuthPattern.from_options(self.options)
+        return self._pattern
+
+    # -- run level -------------------------------------------------------------------------------
+    def prepare(self, ctx: Context) -> None:
+        self.root = ctx.root
+        _ = self.pattern  # validates the configured targets (ConfigError)
+        if self.options.conftest and self.options.style != "fixture":
+            raise UsageError("--conftest only applies to --style fixture")
+        if not self.options.fixture_name.isidentifier():
+            raise UsageError(f"--fixture-name {self.options.fixture_name!r} is not a Python identifier")
+        self.selection = load_selection(ctx, self.options.only, self.options.from_junit, self.options.match)
+        if self.selection:
+            report_unmatched(ctx, self.selection, ctx.discover())
+
+    def select(self, ctx: Context, files: list[Path]) -> list[Path]:
+        from ..testselect import for_file
+
+        files = [f for f in files if f.name != "conftest.py"]
+        if self.selection is not None:
+            return [f for f in files if for_file(self.selection, ctx.rel(f))]
+        return [f for f in files if is_test_file(ctx, f)]
+
+    def prefilter(self, source: SourceFile) -> bool:
+        if "def test" not in source.text:
+            return False
+        if self.selection is not None:
+            return True
+        return any(w in source.text for w in self.pattern.prefilter_words())
+
+    def conftest_for(self, test_file: Path) -> Path:
+        """The nearest existing conftest.py up the tree (inside the root), else one beside the test."""
+        from ..authpattern import conftest_paths
+
+        found = conftest_paths(test_file, self.root)
+        return found[0] if found else test_file.parent / "conftest.py"
+
+    # -- one file --------------------------------------------------------------------------------
+    def fix(self, source: SourceFile) -> Outcome:
+        import libcst as cst
+
+        from ..authpattern import (
+            Coverage,
+            Imports,
+            conftest_scopes,
+            fixture_code,
+            module_names,
+            parse_or_fail,
+            patches_dependency,
+            scope_of,
+        )
+        from ..testselect import for_file, selects
+
+        pattern = self.pattern
+        nodes = for_file(self.selection, source.rel) if self.selection is not None else None
+        module = parse_or_fail(source.text)
+        imports = Imports(module)
+        mscope = scope_of(module.body, imports, pattern)
+        cov = Coverage(mscope, conftest_scopes(source.path, self.root, pattern), imports, pattern)
+        fixture_style = self.options.style == "fixture"
+
+        plan = _Plan({}, [])
+        for func, classes, scopes in iter_tests(module.body, imports=imports, pattern=pattern):
+            name = func.name.value
+            nodeid = nodeid_for(source.rel, classes, name)
+            if nodes is not None:
+                if not selects(nodes, classes, name):
+                    continue
+            elif not cov.exercises_app(func, scopes):
+                continue
+            reason = cov.covered_by(func, scopes, classes)
+            if reason is None and patches_dependency(func, imports, pattern):
+                reason = ("it patches the auth dependency with unittest.mock, which FastAPI ignores: "
+                          "run `stabfix apply auth-unpatch`")
+            if reason is None and fixture_style and re.search(rf"(?<!def )\b{re.escape(name)}\(", source.text):
+                reason = "it is called directly in the module (adding a fixture parameter would break that call); use --style wrap"
+            if reason is None and _only_docstring(func):
+                reason = "its body is only a docstring"
+            if reason is not None:
+                plan.skipped.append((nodeid, reason))
+                continue
+            plan.targets[id(func)] = nodeid
+
+        skip_text = "; ".join(f"{n}: {r}" for n, r in plan.skipped)
+        skip_edits = [Edit(f"skipped {n}: {r}", line_of(source.text, n.rsplit("::", 1)[-1]), kind="skipped",
+                           data={"nodeid": n}) for n, r in plan.skipped]
+        if not plan.targets:
+            if plan.skipped:
+                return Outcome(status="skipped", reason=skip_text, edits=skip_edits)
+            return Outcome()
+
+        conftest_rel: str | None = None
+        names: ModuleNames | None = None
+        add_module_fixture = False
+        if fixture_style and self.options.conftest:
+            conftest_path = self.conftest_for(source.path)
+            conftest_rel = _rel_to_root(conftest_path, self.root)
+        elif fixture_style:
+            add_module_fixture = not cov.fixture_defined(pattern.fixture_name)
+            if add_module_fixture:
+                names = module_names(imports, pattern)
+        else:
+            names = module_names(imports, pattern)
+
+        targets = plan.targets
+        style = self.options.style
+        fixture_name = pattern.fixture_name
+
+        class Wrap(cst.CSTTransformer):
+            def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
+                if id(original) not in targets:
+                    return updated
+                if style == "fixture":
+                    return add_param(updated, fixture_name)
+                from ..authpattern import wrap_function_body
+
+                assert names is not None
+                return wrap_function_body(updated, names, pattern, module)
+
+        new_module = module.visit(Wrap())
+        if add_module_fixture:
+            assert names is not None
+            new_module = _insert_fixture(new_module, fixture_code(names, pattern, "pytest"))
+        if names is not None:
+            from ..authpattern import add_imports
+            from ..imports import ensure_import
+
+            new_module = add_imports(new_module, names)
+            if add_module_fixture:
+                new_module, _ = ensure_import(new_module, "pytest")
+
+        what = {"wrap": "wrapped in the auth override",
+                "fixture": f"requests fixture `{fixture_name}`"}[style]
+        edits = [
+            Edit(f"{nid}: {what}", line_of(source.text, nid.rsplit("::", 1)[-1]), kind="auth-override",
+                 data={"nodeid": nid, "style": style, **({"conftest": conftest_rel} if conftest_rel else {})})
+            for nid in targets.values()
+        ]
+        if add_module_fixture:
+            edits.append(Edit(f"added fixture `{fixture_name}` to the module", None, kind="auth-fixture"))
+        reason = f"{len(targets)} test(s) {what}"
+        if plan.skipped:
+            reason += f"; skipped {skip_text}"
+        return Outcome(text=new_module.code, edits=edits, reason=reason)
+
+    # -- conftest (fixture style) ----------------------------------------------------------------
+    def finish(self, ctx: Context, plan: Plan) -> None:
+        if not (self.options.style == "fixture" and self.options.conftest):
+            return
+        wanted = sorted({e.data["conftest"] for f in plan.files if f.status == "changed" for e in f.edits
+                         if e.data.get("conftest")})
+        for rel in wanted:
+            result = self._conftest_result(ctx, rel)
+            for i, f in enumerate(plan.files):
+                if f.path == rel:
+                    plan.files[i] = result
+                    break
+            else:
+                plan.files.append(result)
+
+    def _conftest_result(self, ctx: Context, rel: str) -> FileResult:
+        """Add the fixture to (or create) one conftest.py; validated like any Python output."""
+        import libcst as cst
+
+        from ..authpattern import Imports, fixture_code, module_names, parse_or_fail, scope_of
+        from ..engine import validate_python
+        from ..errors import FileFailure
+        from ..imports import ensure_import
+        from ..plan import FileChange
+        from ..source import read_source
+
+        pattern = self.pattern
+        path = ctx.root / rel
+        name = pattern.fixture_name
+        if path.exists():
+            try:
+                source = read_source(path, rel)
+                module = parse_or_fail(source.text)
+            except FileFailure as exc:
+                return FileResult(rel, "failed", f"cannot add fixture `{name}`: {exc.message}")
+        else:
+            source = None
+            module = cst.parse_module("")
+        imports = Imports(module)
+        if name in scope_of(module.body, imports, pattern).fixtures:
+            return FileResult(rel, "unchanged", f"fixture `{name}` is there already")
+        names = module_names(imports, pattern)
+        new_module = _insert_fixture(module, fixture_code(names, pattern, "pytest"), at_end=True)
+        new_module = add_imports_all(new_module, names)
+        new_module, _ = ensure_import(new_module, "pytest")
+        text = new_module.code
+        edit = Edit(f"added fixture `{name}` (sets the auth override, pops it after yield)", kind="auth-fixture")
+        if source is None:
+            text = '"""Shared fixtures (auth override added by stabfix)."""\n\n' + text.lstrip("\n")
+            return FileResult(rel, "changed", f"created with fixture `{name}`", [edit],
+                              FileChange(rel, None, text.encode("utf-8"), f"created with fixture `{name}`"))
+        err = validate_python(source, text)
+        if err is not None:
+            return FileResult(rel, "failed", f"stabfix bug: output does not parse ({err}); nothing written")
+        reason = f"added fixture `{name}`"
+        return FileResult(rel, "changed", reason, [edit], FileChange(rel, source.raw, source.encode(text), reason))
+
+
+def add_imports_all(module: cst.Module, names: ModuleNames) -> cst.Module:
+    from ..authpattern import add_imports
+
+    return add_imports(module, names)
+
+
+def _rel_to_root(path: Path, root: Path) -> str:
+    return path.resolve().relative_to(root.resolve()).as_posix()
+
+
+def _only_docstring(func: cst.FunctionDef) -> bool:
+    import libcst as cst
+
+    from ..imports import is_docstring
+
+    body = func.body
+    stmts = list(body.body) if isinstance(body, cst.IndentedBlock) else []
+    return len(stmts) == 1 and is_docstring(stmts[0])
+
+
+def _insert_fixture(module: cst.Module, code: str, *, at_end: bool = False) -> cst.Module:
+    """Insert a fixture before the first top-level def/class (or at the end of a conftest)."""
+    import libcst as cst
+
+    from ..authpattern import first_def_index, parse_statements
+
+    stmts = parse_statements(code, module)
+    body: list[Any] = list(module.body)
+    at = len(body) if at_end else first_def_index(body)
+    blank = [cst.EmptyLine(), cst.EmptyLine()] if at > 0 else []
+    stmts[0] = stmts[0].with_changes(leading_lines=blank)
+    if at < len(body):
+        nxt = body[at]
+        lead = list(nxt.leading_lines)
+        n_blank = 0
+        while n_blank < len(lead) and lead[n_blank].comment is None:
+            n_blank += 1
+        if n_blank < 2:
+            body[at] = nxt.with_changes(leading_lines=[cst.EmptyLine()] * (2 - n_blank) + lead)
+    body[at:at] = stmts
+    return module.with_changes(body=body)
