@@ -19,6 +19,9 @@ FIXERS: dict[str, str] = {
     "prisma-sync": "codemods.fixers.prisma_sync:PrismaSyncFixer",
     "migration": "codemods.fixers.migration:MigrationFixer",
     "version": "codemods.fixers.version:VersionFixer",
+    "noqa": "codemods.fixers.noqa:NoqaFixer",
+    "type-ignore": "codemods.fixers.type_ignore:TypeIgnoreFixer",
+    "pyright-ignore": "codemods.fixers.pyright_ignore:PyrightIgnoreFixer",
 }
 
 

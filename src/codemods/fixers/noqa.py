@@ -1,0 +1,24 @@
+"""``stabfix apply noqa``: add ``# noqa: CODE`` for what ruff reports, on ruff's ``noqa_row``.
+
+Input: ``ruff check --output-format json`` (``--from FILE|-``) or ``--run``. Codes are merged into
+an existing ``# noqa: ...`` (text after it, e.g. a reason, is kept), a blanket ``# noqa`` is left
+alone, and ``--remove-unused`` drops what RUF100 reports as unused. See :mod:`codemods.suppress`.
+"""
+
+from __future__ import annotations
+
+from ..suppress.fixer import SuppressFixer
+from .base import DemoSpec
+
+
+class NoqaFixer(SuppressFixer):
+    """Suppress ruff diagnostics with merged ``# noqa`` directives."""
+
+    name = "noqa"
+    description = "add `# noqa: CODE` where ruff reports (from its JSON report or --run), merged and minimal"
+    tool = "ruff"
+    kind = "noqa"
+    demo = DemoSpec(
+        paths=["."], options={"run": True, "select": ["F401"]},
+        note="ruff's unused imports in the sample repository, suppressed on ruff's noqa line",
+    )

@@ -1,0 +1,314 @@
+"""The file fixer behind ``noqa``, ``type-ignore`` and ``pyright-ignore``.
+
+``prepare`` reads the report (``--from FILE|-``) or runs the tool (``--run``; again on every round
+of ``--until-clean``), resolves the paths it names and keeps, per file, the diagnostics to act on.
+``select``/``prefilter`` narrow the run to those files; ``fix`` scans one file
+(:mod:`.placement`), picks each diagnostic's line, merges the codes into that line's comment
+(:mod:`.comments`) and changes nothing else. Diagnostics that no comment can silence, stale report
+entries and unused directives (without ``--remove-unused``) are reported as warnings with the
+reason; ``finish`` turns them into run-level notices and sums up what is left.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tokenize
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from ..errors import FileFailure, ToolError, UsageError
+from ..fixers.base import Context, FileFixer, Outcome
+from ..options import option
+from ..plan import Edit, Notice, Plan
+from ..source import SourceFile
+from . import comments as cm
+from .placement import LineMap, choose_line, scan
+from .reports import UNUSED_CODES, Diagnostic, load_report
+from .runner import run_tool
+
+#: per diagnostic, what crosses to worker processes: (line, col, end_line, end_col, code, noqa_row,
+#: unused codes or None, message)
+Item = tuple[int, "int | None", "int | None", "int | None", "str | None", "int | None", "list[str] | None", str]
+
+
+@dataclass
+class SuppressOptions:
+    """Options shared by the three suppression fixers."""
+
+    from_report: str | None = option(
+        None, "read the tool's report from FILE (`-` for stdin)", flag="--from", metavar="FILE", config=False
+    )
+    run: bool = option(False, "run the tool (found in this environment or on PATH) to get the report")
+    until_clean: int | None = option(
+        None, "with --run and a write: repeat run -> apply until nothing suppressible is left, at most N rounds",
+        flag_value=3, metavar="N",
+    )
+    report_root: Path | None = option(
+        None, "folder the tool ran in: relative paths in the report are resolved against it (default: --root)",
+        metavar="DIR",
+    )
+    command: str | None = option(None, "the tool's command line for --run (e.g. `ruff check litellm`)")
+    select: list[str] = option([], "act only on these codes (ruff: code prefixes)", metavar="CODES")
+    ignore: list[str] = option([], "leave these codes alone (ruff: code prefixes)", metavar="CODES")
+    reason: str | None = option(None, "append `  # TEXT` after each new directive", metavar="TEXT")
+    remove_unused: bool = option(False, "drop codes the tool reports as unused, and empty directives")
+
+
+class SuppressFixer(FileFixer):
+    """Base of the suppression fixers; subclasses set the tool and the directive kind."""
+
+    Options: ClassVar[type] = SuppressOptions
+    tool: ClassVar[str]  # "ruff" | "mypy" | "pyright"
+    kind: ClassVar[str]  # "noqa" | "type-ignore" | "pyright"
+    suffixes: ClassVar[tuple[str, ...]] = (".py", ".pyi")
+
+    def __init__(self, options: Any | None = None) -> None:
+        super().__init__(options)
+        self._diags: dict[str, list[Item]] = {}
+        self._round = 0
+        self._read = 0
+        self._dropped = 0
+        self._missing = 0
+
+    # -- hooks ---------------------------------------------------------------------------------
+    def max_rounds(self) -> int:
+        opts: SuppressOptions = self.options
+        return max(1, opts.until_clean or 1) if opts.run else 1
+
+    def prepare(self, ctx: Context) -> None:
+        opts: SuppressOptions = self.options
+        flag = f"stabfix apply {self.name}"
+        if opts.from_report and opts.run:
+            raise UsageError(f"{flag}: give either --from FILE or --run, not both")
+        if not opts.from_report and not opts.run:
+            raise UsageError(f"{flag}: give the {self.tool} report with --from FILE (`-` for stdin) or pass --run")
+        if opts.until_clean is not None and (not opts.run or opts.until_clean < 1):
+            raise UsageError(f"{flag}: --until-clean N needs --run and N >= 1")
+        self._round += 1
+        base = ctx.root
+        if opts.report_root is not None:
+            base = (opts.report_root if opts.report_root.is_absolute() else ctx.root / opts.report_root).resolve()
+            if not base.is_dir():
+                raise UsageError(f"--report-root {opts.report_root} is not a folder")
+        if opts.run:
+            data, shown = run_tool(self.tool, opts.command, base)
+            diags = [] if not data.strip() else load_report(data, self.tool, f"output of `{shown}`")
+        else:
+            assert opts.from_report is not None
+            data, source = self._read_report(opts.from_report, ctx)
+            diags = load_report(data, self.tool, source)
+        self._read = len(diags)
+        self._dropped = 0
+        self._diags = self._group(ctx, diags, base)
+
+    def _read_report(self, name: str, ctx: Context) -> tuple[str, str]:
+        if name == "-":
+            return sys.stdin.read(), "<stdin>"
+        path = Path(name)
+        if not path.is_absolute() and not path.exists() and (ctx.root / path).exists():
+            path = ctx.root / path
+        try:
+            return path.read_text(encoding="utf-8"), name
+        except FileNotFoundError:
+            raise ToolError(f"report {name} does not exist") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ToolError(f"cannot read report {name}: {exc}") from None
+
+    def _wanted(self, code: str | None) -> bool:
+        opts: SuppressOptions = self.options
+        if code is None:
+            return True  # reported as not suppressible
+        def hit(codes: list[str]) -> bool:
+            if self.tool == "ruff":
+                return any(code.startswith(c) for c in codes)
+            return code in codes
+        if opts.select and not hit(opts.select) and code != UNUSED_CODES[self.tool]:
+            return False
+        return not (opts.ignore and hit(opts.ignore))
+
+    def _group(self, ctx: Context, diags: list[Diagnostic], base: Path) -> dict[str, list[Item]]:
+        """Resolve report paths to files under the root; warn about the ones that cannot be used."""
+        rels: dict[str, str | None] = {}
+        out: dict[str, list[Item]] = defaultdict(list)
+        missing: dict[str, int] = defaultdict(int)
+        for d in diags:
+            if not self._wanted(d.code):
+                self._dropped += 1
+                continue
+            rel = rels.get(d.path, "")
+            if rel == "":
+                rel = rels[d.path] = self._rel(ctx, d.path, base)
+            if rel is None:
+                missing[d.path] += 1
+                continue
+            out[rel].append(
+                (d.line, d.column, d.end_line, d.end_column, d.code, d.noqa_row, d.unused, d.message)
+            )
+        self._missing = sum(missing.values())
+        for path, n in sorted(missing.items()):
+            where = path
+            if not os.path.isabs(path):
+                where = f"{path} (resolved against {base}; see --report-root)"
+            ctx.warn(f"stale report: {n} diagnostic(s) name {where}, which is not a file under the root; skipped")
+        return dict(out)
+
+    @staticmethod
+    def _rel(ctx: Context, name: str, base: Path) -> str | None:
+        p = Path(name)
+        full = (p if p.is_absolute() else base / p).resolve()
+        if not full.is_file() or (full != ctx.root and ctx.root not in full.parents):
+            return None
+        return full.relative_to(ctx.root).as_posix()
+
+    def select(self, ctx: Context, files: list[Path]) -> list[Path]:
+        return [f for f in files if ctx.rel(f) in self._diags]
+
+    def prefilter(self, source: SourceFile) -> bool:
+        return source.rel in self._diags
+
+    # -- one file --------------------------------------------------------------------------------
+    def _limit(self, content: str) -> int:
+        """The largest column the tool could report on this line (its units vary: be generous)."""
+        if self.tool == "ruff":
+            return len(content)
+        if self.tool == "pyright":
+            return len(content.encode("utf-16-le")) // 2
+        return len(content.encode("utf-8")) + 7 * content.count("\t")
+
+    def _stale(self, lm: LineMap, item: Item) -> str | None:
+        line, col, end_line, end_col = item[0], item[1], item[2], item[3]
+        count = lm.count
+        if line < 1 or line > count:
+            return f"line {line} is past the end of the file ({count} lines)"
+        content = lm.content(line)
+        if col is not None and col > self._limit(content):
+            return f"column {col + 1} is past the end of line {line}"
+        if end_line is not None:
+            if end_line < line or end_line > count + 1:
+                return f"end line {end_line} does not fit the file"
+            if end_col is not None and end_line <= count and end_col > self._limit(lm.content(end_line)) + 1:
+                return f"end column {end_col + 1} is past the end of line {end_line}"
+        if self.tool != "ruff" and not content.strip():
+            return f"line {line} is blank now"
+        noqa_row = item[5]
+        if noqa_row is not None and noqa_row > count:
+            return f"noqa line {noqa_row} is past the end of the file"
+        return None
+
+    def fix(self, source: SourceFile) -> Outcome:
+        items = self._diags.get(source.rel, [])
+        try:
+            lm = scan(source.text)
+        except (SyntaxError, tokenize.TokenError) as exc:
+            raise FileFailure(f"does not tokenize ({exc}); fix the syntax error first") from None
+        opts: SuppressOptions = self.options
+        adds: dict[int, set[str]] = defaultdict(set)
+        removes: dict[int, list[list[str]]] = defaultdict(list)
+        notes: list[Edit] = []
+        unused_code = UNUSED_CODES[self.tool]
+        for item in items:
+            line, code, noqa_row, unused, message = item[0], item[4], item[5], item[6], item[7]
+            label = code or "(no code)"
+            why = self._stale(lm, item)
+            if why:
+                notes.append(Edit(f"{label}: stale report entry, skipped: {why}", line, "stale", {"code": code}))
+                continue
+            if code == unused_code:
+                target = noqa_row or line
+                if unused is None:
+                    notes.append(Edit(f"{label}: {message} (remove it by hand)", line, "not-suppressible", {"code": code}))
+                elif not opts.remove_unused:
+                    notes.append(Edit(f"{label}: unused directive left alone; pass --remove-unused to drop it",
+                                      line, "unused", {"code": code}))
+                else:
+                    removes[target].append(unused)
+                continue
+            if code is None:
+                notes.append(Edit(f"{label}: {message}: cannot be suppressed by a comment", line,
+                                  "not-suppressible", {"code": code}))
+                continue
+            if self.tool == "ruff":
+                if noqa_row is None:
+                    notes.append(Edit(f"{code}: no noqa line (syntax error?): cannot be suppressed", line,
+                                      "not-suppressible", {"code": code}))
+                    continue
+                place = choose_line(lm, noqa_row)
+            else:
+                place = choose_line(lm, line, item[2])
+            if place.line is None:
+                notes.append(Edit(f"{code}: {place.reason}", line, "not-suppressible", {"code": code}))
+                continue
+            adds[place.line].add(code)
+
+        edits: list[Edit] = []
+        new_lines: dict[int, str] = {}
+        for line in sorted(set(adds) | set(removes)):
+            content = lm.content(line)
+            parsed = cm.parse_line(content, lm.comments.get(line))
+            removed: list[str] = []
+            for codes in removes.get(line, []):
+                res = cm.remove_codes(parsed, self.kind, codes or None)
+                removed += res.removed
+            added: list[str] = []
+            if line in adds:
+                res = cm.add_codes(parsed, self.kind, sorted(adds[line]), opts.reason)
+                added = res.added
+                if res.blanket:
+                    notes.append(Edit(f"{', '.join(sorted(adds[line]))}: already covered by a blanket directive",
+                                      line, "covered", {"codes": sorted(adds[line])}))
+            new = parsed.render()
+            if new != content:
+                new_lines[line] = new
+                what = ", ".join([f"+{c}" for c in added] + [f"-{c}" for c in removed])
+                edits.append(Edit(f"{self.kind}: {what}", line, "suppress", {"added": added, "removed": removed}))
+        if not new_lines:
+            return Outcome(None, edits + notes)
+        parts: list[str] = []
+        prev = 0
+        text = source.text
+        for line, new in sorted(new_lines.items()):
+            start = lm.starts[line - 1]
+            parts.append(text[prev:start])
+            parts.append(new)
+            prev = start + len(lm.content(line))
+        parts.append(text[prev:])
+        n = len(edits)
+        return Outcome("".join(parts), edits + notes, reason=f"{n} line(s) with {self.kind} directives")
+
+    # -- summary ---------------------------------------------------------------------------------
+    def finish(self, ctx: Context, plan: Plan) -> None:
+        counts: dict[str, int] = defaultdict(int)
+        notices: list[Notice] = []
+        for result in plan.files:
+            keep: list[Edit] = []
+            for e in result.edits:
+                counts[e.kind] += 1
+                if e.kind == "suppress":
+                    counts["codes"] += len(e.data.get("added", []))
+                    counts["removed"] += len(e.data.get("removed", []))
+                    keep.append(e)
+                else:
+                    notices.append(Notice(
+                        e.message, path=result.path, line=e.line,
+                        level="info" if e.kind == "covered" else "warning",
+                    ))
+            result.edits = keep
+        considered = self._read - self._dropped
+        if considered and counts["stale"] + self._missing == considered:
+            raise ToolError(
+                f"the {self.tool} report is stale: none of its {considered} entries matches the files now "
+                "(nothing was applied); run the tool again"
+            )
+        plan.notices.extend(notices)
+        rnd = f"round {self._round}: " if self.max_rounds() > 1 else ""
+        plan.notices.append(Notice(
+            f"{rnd}{self.tool} reported {self._read} diagnostic(s)"
+            + (f" ({self._dropped} filtered out by --select/--ignore)" if self._dropped else "")
+            + f"; {counts['suppress']} line(s) to change ({counts['codes']} code(s) added, "
+            f"{counts['removed']} removed); left: {counts['not-suppressible']} not suppressible, "
+            f"{counts['stale'] + self._missing} stale, {counts['unused']} unused directive(s), {counts['covered']} already covered",
+            level="info",
+        ))

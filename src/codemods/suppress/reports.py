@@ -1,0 +1,266 @@
+"""Reading tool reports into :class:`Diagnostic` items.
+
+Accepted inputs:
+
+* ruff ``--output-format json`` (a JSON array; ``noqa_row`` says where the noqa goes);
+* mypy ``-O json`` (one JSON object per line, columns 0-based) or mypy's text output
+  ``file:line[:col[:end_line:end_col]]: error: message  [code]`` (error codes are required);
+* pyright / basedpyright ``--outputjson`` (an object with ``generalDiagnostics``; 0-based lines).
+
+Bad input raises :class:`~codemods.errors.ToolError` with one line that names the report and what
+to do: an empty report, truncated or malformed JSON, a report of another tool, mypy text without
+error codes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import ToolError
+
+TOOLS = {"ruff": "noqa", "mypy": "type-ignore", "pyright": "pyright-ignore"}
+HOW = {
+    "ruff": "`ruff check --output-format json`",
+    "mypy": "`mypy -O json` (or mypy's text output with error codes)",
+    "pyright": "`pyright --outputjson` / `basedpyright --outputjson`",
+}
+
+#: the codes each tool uses for a directive that suppresses nothing
+UNUSED_CODES = {"ruff": "RUF100", "mypy": "unused-ignore", "pyright": "reportUnnecessaryTypeIgnoreComment"}
+
+_MYPY_TEXT = re.compile(
+    r"^(?P<file>.+?):(?P<line>\d+):(?:(?P<col>\d+):(?:(?P<eline>\d+):(?P<ecol>\d+):)?)?\s"
+    r"(?P<sev>error|warning|note):\s(?P<msg>.*?)(?:\s\s\[(?P<code>[a-z][a-z0-9-]*)\])?$"
+)
+_BACKTICKED = re.compile(r"`([^`]+)`")
+_MYPY_UNUSED = re.compile(r'^Unused "type: ignore(?:\[([^\]]*)\])?" comment')
+_PYRIGHT_UNUSED_RULE = re.compile(r'^Unnecessary "# pyright: ignore" rule: "([^"]+)"')
+_PYRIGHT_UNUSED_ALL = re.compile(r'^Unnecessary "# pyright: ignore" comment')
+
+
+@dataclass
+class Diagnostic:
+    """One reported problem, normalised: 1-based lines, 0-based columns (None when unknown)."""
+
+    tool: str  # "ruff" | "mypy" | "pyright"
+    path: str  # as the report names it (absolute, or relative to where the tool ran)
+    line: int
+    column: int | None
+    end_line: int | None
+    end_column: int | None
+    code: str | None  # None: the tool gave no code (e.g. a syntax error)
+    message: str
+    noqa_row: int | None = None  # ruff only: the line that takes the noqa
+    #: for "unused directive" diagnostics: the codes to drop ([] = the whole directive), else None
+    unused: list[str] | None = None
+
+    def where(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+def _fail(source: str, what: str) -> ToolError:
+    return ToolError(f"{what}", path=source)
+
+
+def sniff(data: str) -> str | None:
+    """Which tool's report ``data`` looks like: "ruff", "mypy", "pyright" or None."""
+    s = data.lstrip()
+    if not s:
+        return None
+    if s[0] == "[":
+        return "ruff"
+    if s[0] == "{":
+        first = s.split("\n", 1)[0].strip()
+        if first == "{" or '"generalDiagnostics"' in s[:4096] or '"summary"' in s[:200]:
+            return "pyright"
+        if first.startswith("{") and '"file"' in first:
+            return "mypy"
+        if '"noqa_row"' in first:
+            return "ruff"
+        return "pyright"
+    for line in s.splitlines()[:50]:
+        if _MYPY_TEXT.match(line.strip()) or line.startswith("Success: no issues found"):
+            return "mypy"
+    return None
+
+
+def load_report(data: str, tool: str, source: str) -> list[Diagnostic]:
+    """Parse ``data`` (the report's text) as ``tool``'s report; ``source`` names it in errors."""
+    if not data.strip():
+        raise _fail(
+            source,
+            f"the report is empty; produce it with {HOW[tool]} (a clean run prints `[]` for ruff, "
+            "`Success: no issues found` for mypy text)",
+        )
+    kind = sniff(data)
+    if kind is None:
+        raise _fail(source, f"not a {tool} report (unrecognised format); produce it with {HOW[tool]}")
+    if kind != tool:
+        raise _fail(
+            source,
+            f"this is a {kind} report, not a {tool} report; use `stabfix apply {TOOLS[kind]}` for it "
+            f"or produce the report with {HOW[tool]}",
+        )
+    if tool == "ruff":
+        return _ruff(_json(data, source), source)
+    if tool == "pyright":
+        return _pyright(_json(data, source), source)
+    if data.lstrip().startswith("{"):
+        return _mypy_json(data, source)
+    return _mypy_text(data, source)
+
+
+def _json(data: str, source: str) -> Any:
+    try:
+        return json.loads(data)
+    except json.JSONDecodeError as exc:
+        cut = " (the report looks truncated)" if exc.pos >= len(data.rstrip()) - 1 else ""
+        raise _fail(
+            source, f"not valid JSON{cut}: {exc.msg} at line {exc.lineno} column {exc.colno}; "
+            "produce the report again"
+        ) from None
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _ruff(items: Any, source: str) -> list[Diagnostic]:
+    if not isinstance(items, list):
+        raise _fail(source, f"not a ruff report (expected a JSON array); produce it with {HOW['ruff']}")
+    out: list[Diagnostic] = []
+    for i, item in enumerate(items):
+        try:
+            loc = item["location"]
+            end = item.get("end_location") or {}
+            path = item["filename"]
+            row = _int(loc["row"])
+            if row is None or not isinstance(path, str):
+                raise KeyError("row")
+            if "noqa_row" not in item:
+                raise KeyError("noqa_row")
+        except (KeyError, TypeError, AttributeError):
+            raise _fail(
+                source, f"entry {i} is not a ruff diagnostic (needs filename, location, noqa_row); "
+                f"produce the report with {HOW['ruff']}"
+            ) from None
+        code = item.get("code") if isinstance(item.get("code"), str) else None
+        col = _int(loc.get("column"))
+        ecol = _int(end.get("column"))
+        message = str(item.get("message", ""))
+        unused = None
+        if code == "RUF100":
+            inside = message.partition("(")[2]
+            unused = _BACKTICKED.findall(inside)
+        out.append(
+            Diagnostic(
+                "ruff", path, row, col - 1 if col else None, _int(end.get("row")),
+                ecol - 1 if ecol else None, code, message, _int(item.get("noqa_row")), unused,
+            )
+        )
+    return out
+
+
+def _mypy_unused(code: str | None, message: str) -> list[str] | None:
+    if code != "unused-ignore":
+        return None
+    m = _MYPY_UNUSED.match(message)
+    if m and m.group(1):
+        return [c.strip() for c in m.group(1).split(",") if c.strip()]
+    return []
+
+
+def _mypy_json(data: str, source: str) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    for n, raw in enumerate(data.splitlines(), 1):
+        if not raw.strip():
+            continue
+        try:
+            item = json.loads(raw)
+            path, line, sev = item["file"], _int(item["line"]), item["severity"]
+            if line is None or not isinstance(path, str):
+                raise KeyError("line")
+        except json.JSONDecodeError as exc:
+            raise _fail(
+                source, f"line {n} is not valid JSON ({exc.msg}; the report looks truncated); "
+                "run `mypy -O json` again"
+            ) from None
+        except (KeyError, TypeError):
+            raise _fail(source, f"line {n} is not a mypy -O json object (needs file, line, severity)") from None
+        if sev == "note":
+            continue
+        code = item.get("code") if isinstance(item.get("code"), str) else None
+        col = _int(item.get("column"))
+        ecol = _int(item.get("end_column"))
+        message = str(item.get("message", ""))
+        out.append(
+            Diagnostic(
+                "mypy", path, line, col if col is not None and col >= 0 else None,
+                _int(item.get("end_line")), ecol if ecol is not None and ecol >= 0 else None,
+                code, message, unused=_mypy_unused(code, message),
+            )
+        )
+    return out
+
+
+def _mypy_text(data: str, source: str) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    for n, raw in enumerate(data.splitlines(), 1):
+        m = _MYPY_TEXT.match(raw.rstrip())
+        if not m or m.group("sev") == "note":
+            continue
+        code = m.group("code")
+        if code is None:
+            raise _fail(
+                source, f"line {n}: mypy output without an error code; run mypy with error codes shown "
+                "(drop --hide-error-codes) or use `mypy -O json`"
+            )
+        col = int(m.group("col")) - 1 if m.group("col") else None
+        eline = int(m.group("eline")) if m.group("eline") else None
+        ecol = int(m.group("ecol")) if m.group("ecol") else None
+        msg = m.group("msg")
+        out.append(
+            Diagnostic(
+                "mypy", m.group("file"), int(m.group("line")), col, eline, ecol, code, msg,
+                unused=_mypy_unused(code, msg),
+            )
+        )
+    return out
+
+
+def _pyright(doc: Any, source: str) -> list[Diagnostic]:
+    if not isinstance(doc, dict) or not isinstance(doc.get("generalDiagnostics"), list):
+        raise _fail(source, f"not a pyright report (no generalDiagnostics); produce it with {HOW['pyright']}")
+    out: list[Diagnostic] = []
+    for i, item in enumerate(doc["generalDiagnostics"]):
+        try:
+            path = item["file"]
+            start, end = item["range"]["start"], item["range"]["end"]
+            line = _int(start["line"])
+            if line is None or not isinstance(path, str):
+                raise KeyError("line")
+        except (KeyError, TypeError):
+            raise _fail(source, f"diagnostic {i} has no file/range; produce the report with {HOW['pyright']}") from None
+        if item.get("severity") not in ("error", "warning"):
+            continue
+        rule = item.get("rule") if isinstance(item.get("rule"), str) else None
+        message = str(item.get("message", ""))
+        unused: list[str] | None = None
+        if rule == UNUSED_CODES["pyright"]:
+            m = _PYRIGHT_UNUSED_RULE.match(message)
+            if m:
+                unused = [m.group(1)]
+            elif _PYRIGHT_UNUSED_ALL.match(message):
+                unused = []
+        eline = _int(end.get("line"))
+        out.append(
+            Diagnostic(
+                "pyright", path, line + 1, _int(start.get("character")),
+                eline + 1 if eline is not None else None, _int(end.get("character")),
+                rule, message, unused=unused,
+            )
+        )
+    return out
