@@ -15,6 +15,9 @@ if TYPE_CHECKING:
     from .fixers.base import Fixer
 
 FIXERS: dict[str, str] = {
+    "auth": "codemods.fixers.auth:AuthFixer",
+    "auth-unpatch": "codemods.fixers.auth_unpatch:AuthUnpatchFixer",
+    "flaky": "codemods.fixers.flaky:FlakyFixer",
     "xdist-group": "codemods.fixers.xdist_group:XdistGroupFixer",
     "prisma-sync": "codemods.fixers.prisma_sync:PrismaSyncFixer",
     "migration": "codemods.fixers.migration:MigrationFixer",
@@ -22,6 +25,8 @@ FIXERS: dict[str, str] = {
     "noqa": "codemods.fixers.noqa:NoqaFixer",
     "type-ignore": "codemods.fixers.type_ignore:TypeIgnoreFixer",
     "pyright-ignore": "codemods.fixers.pyright_ignore:PyrightIgnoreFixer",
+    "workers": "codemods.fixers.workers:WorkersFixer",
+    "dist": "codemods.fixers.dist:DistFixer",
 }
 
 
