@@ -157,7 +157,7 @@ def sql_from_log(text: str) -> str:
             break
     region = lines[start:end]
     if region and region[0].strip().startswith("Stdout:"):
-        region[0] = region[0].split("Stdout:", 1)[1]
+        region[0] = region[0].split("Stdout:", 1)[1].lstrip()
     region = [ln.rstrip() for ln in region if not _BANNERS.match(ln.strip())]
     body = "\n".join(region)
     if re.search(r"^\s*-- This is an empty migration\.", body, re.MULTILINE) and not _has_steps(region):
