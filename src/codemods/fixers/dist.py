@@ -1,0 +1,199 @@
+"""dist: pass ``--dist loadgroup`` to the pytest invocations that need it, byte for byte.
+
+``xdist_group`` marks do nothing unless pytest runs with ``--dist loadgroup``. ``stabfix apply dist``
+finds the pytest invocations in the CI files (as :mod:`codemods.fixers.workers` does) that use
+xdist (``-n``) and whose test paths hold ``xdist_group`` marks — or every xdist invocation of the
+jobs named with ``--job`` — and adds ``--dist loadgroup`` right after their ``-n`` (or replaces
+another ``--dist`` value). It warns when pytest 9.2.x and pytest-xdist <= 3.8.0 are pinned
+together: that pair silently does not group (pytest-xdist #1386).
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from ..errors import FileFailure, UsageError
+from ..options import option
+from ..plan import Edit
+from ..pytest_cmd import Invocation, Site, Splice, apply_splices, collect_ci_files
+from .base import Context, DemoSpec, RepoFixer
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+_MARK = b"xdist_group"
+_SKIP_DIRS = frozenset({".git", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".mypy_cache"})
+
+
+@dataclass
+class DistOptions:
+    mode: str = option("loadgroup", "the --dist mode to set", choices=("loadgroup", "loadscope", "loadfile",
+                                                                      "worksteal", "load"))
+    job: list[str] = option([], "set it on every xdist invocation of these jobs; repeatable", metavar="NAME")
+    files: list[str] = option([".circleci/config.yml"], "CI files to edit when no PATHS are given", metavar="FILE")
+
+
+class DistFixer(RepoFixer):
+    """Add --dist loadgroup where xdist_group marks would otherwise be ignored."""
+
+    name: ClassVar[str] = "dist"
+    description: ClassVar[str] = "add --dist loadgroup to pytest -n invocations whose tests use xdist_group"
+    Options: ClassVar[type] = DistOptions
+    default_paths: ClassVar[tuple[str, ...]] = ()
+    demo: ClassVar[DemoSpec | None] = DemoSpec(
+        options={"mode": "loadgroup", "job": ["local_testing"]},
+        note="adds --dist loadgroup after -n 8 in the sample's local_testing job",
+    )
+
+    options: DistOptions
+
+    def plan(self, ctx: Context) -> None:
+        files = collect_ci_files(ctx, self.options.files)
+        if self.options.mode == "loadgroup":
+            from ..pins import find_pins, xdist_warning
+
+            warning = xdist_warning(find_pins(ctx.root))
+            if warning:
+                ctx.warn(warning)
+        if not files:
+            ctx.info("nothing to do: no CI file found (" + ", ".join(self.options.files) + ")")
+            return
+        known = set().union(*(f.job_names for f in files))
+        for name in self.options.job:
+            if name not in known:
+                sample = ", ".join(sorted(known)[:12]) or "none"
+                raise UsageError(f"--job {name}: no such job in {', '.join(f.path for f in files)} (jobs: {sample})")
+        if not any(f.sites for f in files):
+            for f in files:
+                ctx.mark(f.path, "unchanged", "nothing to do: no pytest invocation")
+            ctx.info("nothing to do: no pytest invocation in " + ", ".join(f.path for f in files))
+            return
+        marks = _MarkFinder(ctx.root)
+        for ci in files:
+            source = ctx.read(ci.path)
+            splices: list[Splice] = []
+            edits: list[Edit] = []
+            for site in ci.sites:
+                got = self._plan_site(ctx, site, marks)
+                if got is not None:
+                    splices.append(got[0])
+                    edits.append(got[1])
+            if not splices:
+                ctx.mark(ci.path, "unchanged", f"nothing to do: no xdist invocation needs --dist {self.options.mode}")
+                continue
+            try:
+                new_text = apply_splices(ci, splices)
+            except FileFailure as exc:
+                ctx.mark(ci.path, "failed", exc.message)
+                continue
+            ctx.propose_edit(source, new_text, f"--dist {self.options.mode} on {len(splices)} invocation(s)", edits)
+
+    def _plan_site(self, ctx: Context, site: Site, marks: _MarkFinder) -> tuple[Splice, Edit] | None:
+        inv = site.invocation
+        mode = self.options.mode
+        jobs = set(site.jobs) or ({site.container[1]} if site.container[1] else set())
+        label = _label(site)
+        selected = set(self.options.job)
+        if selected:
+            if not jobs & selected:
+                return None
+            if not jobs <= selected:
+                ctx.warn(f"not changed: this text is shared by jobs {', '.join(sorted(jobs))} and --job selects "
+                         f"only {', '.join(sorted(jobs & selected))}", path=site.path, line=site.line)
+                return None
+        n = inv.numprocesses
+        if n is None or not inv.uses_xdist:
+            if selected:
+                ctx.warn(f"{label}: pytest runs without -n, so --dist has no effect; not changed",
+                         path=site.path, line=site.line)
+            return None
+        why = f"selected with --job {', '.join(sorted(jobs & selected))}" if selected else ""
+        if not selected and mode == "loadgroup":
+            found = marks.find(inv)
+            if found is None:
+                ctx.info(f"{label}: cannot tell which tests it runs ({' '.join(inv.test_paths)}); "
+                         "name it with --job to set --dist", path=site.path, line=site.line)
+                return None
+            if not found:
+                return None
+            why = f"{found} carries xdist_group marks"
+        dist = inv.dist
+        if dist is not None:
+            if dist.value == mode:
+                return None
+            if dist.value_start is None or dist.value_end is None:
+                ctx.warn(f"{label}: --dist {dist.value} is written with escapes; change it by hand",
+                         path=site.path, line=site.line)
+                return None
+            return (Splice(dist.value_start, dist.value_end, mode, site.scalar),
+                    Edit(f"{label}: --dist {dist.value} -> {mode} ({why or 'all xdist invocations'})", site.line,
+                         "dist", {"job": _job(site), "file": site.path, "old": dist.value, "new": mode}))
+        return (Splice(n.end, n.end, f" --dist {mode}", site.scalar),
+                Edit(f"{label}: added --dist {mode} after {n.spelling} {n.value} ({why or 'all xdist invocations'})",
+                     site.line, "dist", {"job": _job(site), "file": site.path, "old": None, "new": mode}))
+
+
+def _job(site: Site) -> str:
+    return ", ".join(site.jobs) or site.container[1] or site.path
+
+
+def _label(site: Site) -> str:
+    kind = {"make": "target", "tox": "env", "pyproject": ""}.get(site.kind, "job")
+    return f"{kind} {_job(site)}".strip()
+
+
+class _MarkFinder:
+    """Answers "do the tests this invocation runs carry xdist_group marks?" (text search, cached)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._cache: dict[Path, bool] = {}
+
+    def _default_paths(self) -> list[str]:
+        try:
+            data = tomllib.loads((self.root / "pyproject.toml").read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+            return ["."]
+        pt = data.get("tool", {}).get("pytest", {})
+        paths = pt.get("ini_options", {}).get("testpaths") or pt.get("testpaths")
+        return [str(p) for p in paths] if isinstance(paths, list) and paths else ["."]
+
+    def find(self, inv: Invocation) -> str | bool | None:
+        """The first path with marks, False when none has them, None when the paths are unknown."""
+        paths = inv.test_paths or self._default_paths()
+        if any("$" in p or "<<" in p or "{" in p for p in paths):
+            return None
+        ignored = {(self.root / i).resolve() for i in inv.ignores}
+        for p in paths:
+            targets = sorted(self.root.glob(p)) if any(c in p for c in "*?[") else [self.root / p]
+            for t in targets:
+                if self._has(t.resolve(), ignored):
+                    return p
+        return False
+
+    def _has(self, path: Path, ignored: set[Path]) -> bool:
+        if path in ignored:
+            return False
+        if path.is_file():
+            if path not in self._cache:
+                try:
+                    self._cache[path] = path.suffix == ".py" and _MARK in path.read_bytes()
+                except OSError:
+                    self._cache[path] = False
+            return self._cache[path]
+        if not path.is_dir():
+            return False
+        for child in sorted(path.iterdir()):
+            if child.name in _SKIP_DIRS or child.name.startswith("."):
+                continue
+            if self._has(child, ignored):
+                return True
+        return False
+
+
+__all__ = ["DistFixer", "DistOptions"]

@@ -1,0 +1,330 @@
+"""workers: lower pytest's ``-n`` (xdist worker count) in CI configs, byte for byte.
+
+``stabfix apply workers --to 4`` finds every pytest invocation in ``.circleci/config.yml`` (or the
+files named / configured: GitHub workflows, Makefiles, tox.ini, pyproject ``addopts``) and sets
+``-n N`` / ``-nN`` / ``-n=N`` / ``--numprocesses N|=N`` to 4 where it is higher. Parameterised
+values are followed to where the number is written: ``-n << parameters.workers >>`` to the job's
+(or command's) parameter default and the ``workers:`` values the workflows pass; ``-n "${WORKERS}"``
+to the step/job/workflow ``env`` value or the workflow input's default. Values are only ever
+lowered, ``auto``/``logical`` kept, unless ``--force``. Edits are splices of the original text,
+checked by parsing the result again (see :mod:`codemods.yamlsplice`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from ..errors import FileFailure, StabfixError, UsageError
+from ..options import option
+from ..plan import Edit
+from ..pytest_cmd import CiFile, Site, Splice, apply_splices, collect_ci_files
+from .base import Context, DemoSpec, RepoFixer
+
+_CIRCLE_REF = re.compile(r"<<\s*(pipeline\.)?parameters\.([\w-]+)\s*>>")
+_ENV_REF = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?|\$\{\{\s*env\.([\w-]+)\s*\}\}")
+_INPUT_REF = re.compile(r"\$\{\{\s*(?:github\.event\.)?inputs\.([\w-]+)\s*\}\}")
+_MATRIX_REF = re.compile(r"\$\{\{\s*matrix\.([\w-]+)\s*\}\}")
+
+
+@dataclass
+class WorkersOptions:
+    to: int | None = option(None, "the worker count to set (required, >= 1)", metavar="N")
+    job: list[str] = option([], "only these jobs (CI jobs, make targets, tox envs); repeatable", metavar="NAME")
+    max: int | None = option(None, "only change values above M (default: any above --to)", metavar="M")
+    force: bool = option(False, "also replace auto/logical, and allow raising a value")
+    add_max_worker_restart: int | None = option(
+        None, "add --max-worker-restart=K to the invocations it lowers, if absent", metavar="K"
+    )
+    files: list[str] = option([".circleci/config.yml"], "CI files to edit when no PATHS are given", metavar="FILE")
+
+
+@dataclass
+class _Change:
+    splice: Splice
+    edit: Edit
+
+
+class WorkersFixer(RepoFixer):
+    """Lower pytest's -n in CI configs (CircleCI, GitHub Actions, Makefile, tox.ini, addopts)."""
+
+    name: ClassVar[str] = "workers"
+    description: ClassVar[str] = "lower pytest's -n (xdist workers) in CI configs, byte for byte"
+    Options: ClassVar[type] = WorkersOptions
+    default_paths: ClassVar[tuple[str, ...]] = ()
+    demo: ClassVar[DemoSpec | None] = DemoSpec(
+        options={"to": 4, "add_max_worker_restart": 3},
+        note="the sample's .circleci/config.yml runs pytest with -n 8 twice; `conda create -n`, "
+        "`echo -n`, `head -n` and a comment mentioning -n stay untouched",
+    )
+
+    options: WorkersOptions
+
+    def prepare(self, ctx: Context) -> None:
+        o = self.options
+        if o.to is None:
+            raise UsageError("workers needs --to N (the worker count to set), e.g. `stabfix apply workers --to 4`")
+        if o.to < 1:
+            raise UsageError(f"--to must be a positive number of workers, got {o.to}")
+        if o.max is not None and o.max < 0:
+            raise UsageError(f"--max must be 0 or more, got {o.max}")
+        if o.add_max_worker_restart is not None and o.add_max_worker_restart < 0:
+            raise UsageError(f"--add-max-worker-restart must be 0 or more, got {o.add_max_worker_restart}")
+
+    # -- which values change ------------------------------------------------------------------------
+    def _wanted(self, value: str) -> bool:
+        o = self.options
+        assert o.to is not None
+        if value in ("auto", "logical"):
+            return o.force
+        if not value.isdigit():
+            return False
+        v = int(value)
+        if v in (0, o.to) or (v < o.to and not o.force):
+            return False  # -n 0 disables xdist on purpose: never touched
+        return v > o.max if o.max is not None else (v > o.to or o.force)
+
+    def _in_scope(self, ctx: Context, jobs: set[str], rel: str, line: int) -> bool:
+        selected = set(self.options.job)
+        if not selected:
+            return True
+        if not jobs or not jobs & selected:
+            return False
+        if jobs <= selected:
+            return True
+        ctx.warn(f"not changed: this text is shared by jobs {', '.join(sorted(jobs))} (an anchor or a "
+                 f"reusable command) and --job selects only {', '.join(sorted(jobs & selected))}",
+                 path=rel, line=line)
+        return False
+
+    # -- planning -----------------------------------------------------------------------------------
+    def plan(self, ctx: Context) -> None:
+        files = collect_ci_files(ctx, self.options.files)
+        if not files:
+            ctx.info("nothing to do: no CI file found (" + ", ".join(self.options.files) + ")")
+            return
+        known = set().union(*(f.job_names for f in files))
+        for name in self.options.job:
+            if name not in known:
+                sample = ", ".join(sorted(known)[:12]) or "none"
+                raise UsageError(f"--job {name}: no such job in {', '.join(f.path for f in files)} (jobs: {sample})")
+        if not any(f.sites for f in files):
+            for f in files:
+                ctx.mark(f.path, "unchanged", "nothing to do: no pytest invocation")
+            ctx.info("nothing to do: no pytest invocation in " + ", ".join(f.path for f in files))
+            return
+        for ci in files:
+            source = ctx.read(ci.path)
+            changes = self._plan_file(ctx, ci)
+            if not changes:
+                reason = "no pytest invocation" if not ci.sites else f"no -n above {self._threshold()} to lower"
+                ctx.mark(ci.path, "unchanged", "nothing to do: " + reason)
+                continue
+            try:
+                new_text = apply_splices(ci, [c.splice for c in changes])
+            except FileFailure as exc:
+                ctx.mark(ci.path, "failed", exc.message)
+                continue
+            n = len(changes)
+            ctx.propose_edit(source, new_text, f"{n} worker setting{'s' if n > 1 else ''} changed",
+                             [c.edit for c in changes])
+
+    def _threshold(self) -> str:
+        o = self.options
+        return str(o.max if o.max is not None else o.to)
+
+    def _plan_file(self, ctx: Context, ci: CiFile) -> list[_Change]:
+        out: list[_Change] = []
+        done: set[int] = set()  # YAML nodes already edited (a parameter used twice)
+        for site in ci.sites:
+            inv = site.invocation
+            opt = inv.numprocesses
+            if opt is None or opt.value is None or inv.disables_xdist:
+                continue
+            jobs = set(site.jobs) or ({site.container[1]} if site.container[1] else set())
+            if not self._in_scope(ctx, jobs, ci.path, site.line):
+                continue
+            where = _where(site)
+            raw = opt.value
+            if raw.isdigit() or raw in ("auto", "logical"):
+                if not self._wanted(raw):
+                    continue
+                if opt.value_start is None or opt.value_end is None:
+                    raise StabfixError(f"line {site.line}: `{opt.spelling} {raw}` is written with escapes; "
+                                       "edit it by hand", path=ci.path)
+                new = str(self.options.to)
+                out.append(_Change(
+                    Splice(opt.value_start, opt.value_end, new, site.scalar),
+                    Edit(f"{where}: {opt.spelling} {raw} -> {new}", site.line, "workers",
+                         {"job": _job(site), "file": ci.path, "old": raw, "new": new, "place": "invocation"}),
+                ))
+                self._restart(site, out)
+                continue
+            followed = self._follow(ctx, ci, site, raw, done)
+            if followed is None:
+                ctx.info(f"{where}: `{opt.spelling} {raw}` is not a number stabfix can follow; left alone",
+                         path=ci.path, line=site.line)
+                continue
+            out.extend(followed)
+            if followed:
+                self._restart(site, out)
+        return out
+
+    def _restart(self, site: Site, out: list[_Change]) -> None:
+        k = self.options.add_max_worker_restart
+        inv = site.invocation
+        opt = inv.numprocesses
+        if k is None or opt is None or inv.max_worker_restart is not None:
+            return
+        text = f" --max-worker-restart={k}"
+        out.append(_Change(
+            Splice(opt.end, opt.end, text, site.scalar),
+            Edit(f"{_where(site)}: added --max-worker-restart={k}", site.line, "workers",
+                 {"job": _job(site), "file": site.path, "old": None, "new": f"--max-worker-restart={k}",
+                  "place": "invocation"}),
+        ))
+
+    # -- following parameters and variables ---------------------------------------------------------
+    def _follow(self, ctx: Context, ci: CiFile, site: Site, raw: str, done: set[int]) -> list[_Change] | None:
+        """Changes for a parameterised ``-n``; None when the value cannot be followed."""
+        if ci.yaml is None or site.scalar is None:
+            return None
+        y = ci.yaml
+        root = y.documents[site.doc]
+        places: list[tuple[Any, str, set[str]]] = []  # (scalar node, description, jobs it affects)
+        m = _CIRCLE_REF.fullmatch(raw)
+        if m and ci.kind == "circleci":
+            pname = m.group(2)
+            if m.group(1):
+                places.append((y.get(root, "parameters", pname, "default"),
+                               f"pipeline parameter `{pname}` default", set(site.jobs)))
+            else:
+                kind, owner = site.container
+                if not kind:
+                    return None
+                section = "jobs" if kind == "job" else "commands"
+                places.append((y.get(root, section, owner, "parameters", pname, "default"),
+                               f"{kind} `{owner}` parameter `{pname}` default", set(site.jobs)))
+                places.extend(_circle_passes(y, root, kind, owner, pname))
+        elif ci.kind in ("github", "yaml"):
+            places.extend(_github_places(y, root, site, raw))
+        if not places:
+            return None
+        changes: list[_Change] = []
+        for node, label, jobs in places:
+            if node is None or node.id != "scalar" or id(node) in done:
+                continue
+            value = str(node.value)
+            sc = y.scalar(node)
+            if not self._wanted(value) or not self._in_scope(ctx, jobs, ci.path, sc.line):
+                continue
+            done.add(id(node))
+            new = str(self.options.to)
+            opt = site.invocation.numprocesses
+            spelled = f"{opt.spelling} {raw}" if opt else raw
+            changes.append(_Change(
+                Splice(0, len(value), new, sc),
+                Edit(f"{label}: {value} -> {new} (used by `{spelled}` on line {site.line})", sc.line, "workers",
+                     {"job": ", ".join(sorted(jobs)) or _job(site), "file": ci.path, "old": value, "new": new,
+                      "place": label, "used_at": site.line}),
+            ))
+        return changes
+
+
+def _where(site: Site) -> str:
+    kind, name = site.container
+    if site.jobs:
+        return ("job " if site.kind in ("circleci", "github", "yaml") else {"make": "target ", "tox": "env "}.get(
+            site.kind, "")) + ", ".join(site.jobs)
+    return f"{kind} {name}".strip() or site.path
+
+
+def _job(site: Site) -> str:
+    return ", ".join(site.jobs) or site.container[1] or site.path
+
+
+def _circle_passes(y: Any, root: Any, kind: str, owner: str, pname: str) -> list[tuple[Any, str, set[str]]]:
+    """The ``pname:`` values passed to a job (from workflows) or a command (from steps)."""
+    out: list[tuple[Any, str, set[str]]] = []
+    if kind == "job":
+        for wf_name, wf in y.items(y.get(root, "workflows")):
+            entries = y.get(wf, "jobs")
+            if entries is None or entries.id != "sequence":
+                continue
+            for entry in entries.value:
+                for jname, params in y.items(entry):
+                    if jname == owner:
+                        alias = y.get(params, "name")
+                        label = f"workflow `{wf_name}` job `{owner}`"
+                        if alias is not None and alias.id == "scalar":
+                            label += f" (as `{alias.value}`)"
+                        out.append((y.get(params, pname), f"{label} `{pname}:` value", {owner}))
+        return out
+    for section in ("jobs", "commands"):
+        for holder, node in y.items(y.get(root, section)):
+            steps = y.get(node, "steps")
+            if steps is None or steps.id != "sequence":
+                continue
+            for step in steps.value:
+                for cname, params in y.items(step):
+                    if cname == owner:
+                        where = f"{section[:-1]} `{holder}`"
+                        out.append((y.get(params, pname), f"{where} step `{owner}` `{pname}:` value", {holder}))
+    return out
+
+
+def _node_at(y: Any, root: Any, path: tuple[Any, ...]) -> Any:
+    node = root
+    for part in path:
+        if node is None:
+            return None
+        if isinstance(part, int):
+            node = node.value[part] if node.id == "sequence" and part < len(node.value) else None
+        else:
+            node = y.get(node, part)
+    return node
+
+
+def _github_places(y: Any, root: Any, site: Site, raw: str) -> list[tuple[Any, str, set[str]]]:
+    """Where a GitHub ``-n "${WORKERS}"`` / ``${{ inputs.x }}`` / ``${{ matrix.x }}`` is written."""
+    path = site.scalar.path
+    jobs = set(site.jobs)
+    job_node = _node_at(y, root, path[:2]) if len(path) >= 2 and path[0] == "jobs" else None
+    out: list[tuple[Any, str, set[str]]] = []
+
+    def inputs(name: str) -> None:
+        for trigger in ("workflow_dispatch", "workflow_call"):
+            node = y.get(root, "on", trigger, "inputs", name, "default")
+            if node is not None:
+                out.append((node, f"`{trigger}` input `{name}` default", jobs))
+
+    m = _INPUT_REF.fullmatch(raw)
+    if m:
+        inputs(m.group(1))
+        return out
+    m = _MATRIX_REF.fullmatch(raw)
+    if m:
+        values = y.get(job_node, "strategy", "matrix", m.group(1))
+        if values is not None and values.id == "sequence":
+            out.extend((v, f"matrix `{m.group(1)}` value", jobs) for v in values.value)
+        return out
+    m = _ENV_REF.fullmatch(raw)
+    if not m:
+        return out
+    name = m.group(1) or m.group(2)
+    step_node = _node_at(y, root, path[:4]) if len(path) >= 4 and path[2] == "steps" else None
+    for scope, node in (("step", step_node), ("job", job_node), ("workflow", root)):
+        value = y.get(node, "env", name) if node is not None else None
+        if value is None or value.id != "scalar":
+            continue
+        inner = _INPUT_REF.fullmatch(str(value.value).strip())
+        if inner:
+            inputs(inner.group(1))
+        else:
+            out.append((value, f"{scope} env `{name}`", jobs))
+        break
+    return out
+
+
+__all__ = ["WorkersFixer", "WorkersOptions"]
