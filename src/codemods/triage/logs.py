@@ -1,0 +1,145 @@
+"""Reading CI logs: stream a (possibly huge, possibly gzipped) log and yield only the lines that matter.
+
+A 100 MB log must not be decoded line by line in Python: :class:`LogReader` reads binary chunks,
+searches each chunk with one compiled trigger regex, and decodes only the lines it hits (plus every
+line while a caller has ``follow`` set, to read a multi-line block such as embedded JSON). Memory
+stays flat: one chunk plus the longest line.
+
+:func:`clean` removes what CI output wraps around a line: ANSI colour codes, carriage-return
+progress overwrites and a leading timestamp (ISO 8601 as CircleCI / GitHub Actions write it, or
+``[HH:MM:SS]``).
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from ..errors import StabfixError
+
+CHUNK = 1 << 20
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][A-Z0-9]")
+_TIMESTAMP = re.compile(
+    r"^\s*\[?(?:\d{4}-\d{2}-\d{2}[T ])?\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?\]?(?:\s|$)"
+)
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def clean(line: str) -> str:
+    """The line as a person reads it: no ANSI codes, no leading timestamp, no trailing newline."""
+    if "\x1b" in line:
+        line = _ANSI.sub("", line)
+    line = line.rstrip("\r\n")
+    if "\r" in line:  # progress bars overwrite themselves: keep what was shown last
+        line = line.rsplit("\r", 1)[-1]
+    if line[:1].isdigit() or line[:2].startswith(("[", " ")):
+        line = _TIMESTAMP.sub("", line, count=1)
+    return line
+
+
+def job_from_name(path: Path) -> str | None:
+    """The CI job a file belongs to, from ``stabfix ci failures`` naming (``<job>.log``, ``<job>.junit.xml``)."""
+    name = path.name
+    for suffix in (".gz", ".log", ".txt", ".xml", ".junit", ".json"):
+        name = name.removesuffix(suffix)
+    return name or None
+
+
+def _open(path: Path) -> BinaryIO:
+    try:
+        fh: BinaryIO = open(path, "rb")  # noqa: SIM115 - returned to the caller, closed there
+    except FileNotFoundError:
+        raise StabfixError(f"{path}: no such log file; pass a CI step log or a folder of them") from None
+    except IsADirectoryError:
+        raise StabfixError(f"{path}: is a folder; pass the log files or the folder as a LOGS argument") from None
+    except OSError as exc:
+        raise StabfixError(f"{path}: cannot read it ({exc.strerror})") from None
+    head = fh.peek(2)[:2] if hasattr(fh, "peek") else b""
+    if head == _GZIP_MAGIC:
+        fh.close()
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return fh
+
+
+def _check_text(path: Path, data: bytes) -> None:
+    if b"\x00" in data:
+        raise StabfixError(
+            f"{path}: binary file (NUL bytes), not a CI log; pass the text output of a CI step "
+            "(`stabfix ci failures` downloads them)"
+        )
+    try:
+        data[:4096].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < 4093:  # not just a character cut at the sample's end
+            bad = sum(1 for b in data[:4096] if b < 9 or 13 < b < 32)
+            if bad > 8:
+                raise StabfixError(
+                    f"{path}: binary file (control bytes), not a CI log; pass the text output of a CI step"
+                ) from None
+
+
+class LogReader:
+    """Stream one log file; :meth:`lines` yields ``(line_number, cleaned_text)`` for trigger lines.
+
+    Set :attr:`follow` to True while reading a block: every line is then yielded until it is
+    set back to False.
+    """
+
+    def __init__(self, path: Path, chunk_size: int = CHUNK) -> None:
+        self.path = path
+        self.chunk_size = chunk_size
+        self.follow = False
+        self.lines_read = 0
+
+    def lines(self, trigger: re.Pattern[bytes]) -> Iterator[tuple[int, str]]:
+        lineno = 0
+        carry = b""
+        first = True
+        with _open(self.path) as fh:
+            while True:
+                try:
+                    data = fh.read(self.chunk_size)
+                except (OSError, EOFError) as exc:
+                    raise StabfixError(f"{self.path}: cannot read it ({exc})") from None
+                if first:
+                    _check_text(self.path, data)
+                    first = False
+                elif b"\x00" in data:
+                    _check_text(self.path, data)
+                if data:
+                    buf = carry + data
+                    cut = buf.rfind(b"\n")
+                    if cut < 0:
+                        carry = buf
+                        continue
+                    carry = buf[cut + 1:]
+                    buf = buf[: cut + 1]
+                else:
+                    buf, carry = carry, b""
+                    if buf and not buf.endswith(b"\n"):
+                        buf += b"\n"
+                pos, size = 0, len(buf)
+                while pos < size:
+                    if self.follow:
+                        end = buf.find(b"\n", pos)
+                        lineno += 1
+                        yield lineno, clean(buf[pos:end].decode("utf-8", "replace"))
+                        pos = end + 1
+                        continue
+                    m = trigger.search(buf, pos)
+                    if m is None:
+                        lineno += buf.count(b"\n", pos)
+                        break
+                    nl = buf.rfind(b"\n", pos, m.start())
+                    start = pos if nl < 0 else nl + 1
+                    lineno += buf.count(b"\n", pos, start) + 1
+                    end = buf.find(b"\n", m.start())
+                    yield lineno, clean(buf[start:end].decode("utf-8", "replace"))
+                    pos = end + 1
+                if not data:
+                    break
+        self.lines_read = lineno

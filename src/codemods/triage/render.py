@@ -1,0 +1,53 @@
+"""The human summary of a triage: one table row per category, then each category's commands.
+
+Rendered with rich (a table: category, count, jobs, example); plain text when the output is not a
+terminal. Commands are printed as shell lines (``shlex.join``) ready to copy.
+"""
+
+from __future__ import annotations
+
+import shlex
+from typing import TextIO
+
+from .model import Triage
+
+
+def summary(result: Triage, file: TextIO, *, width: int | None = None, evidence: bool = True) -> None:
+    """Print the summary table and the proposed commands to ``file``."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=file, width=width or 120, highlight=False, soft_wrap=False)
+    if not result.categories:
+        console.print(f"No failures found in {len(result.logs)} log(s) ({result.lines:,} lines) and "
+                      f"{len(result.junit)} JUnit report(s).", markup=False)
+        return
+    table = Table(title=f"stabfix triage: {result.failures} failure(s) in {len(result.logs)} log(s), "
+                        f"{len(result.junit)} JUnit report(s)", title_justify="left")
+    table.add_column("category", no_wrap=True)
+    table.add_column("count", justify="right")
+    table.add_column("jobs")
+    table.add_column("example", overflow="fold")
+    for cat in result.categories:
+        first = cat.findings[0]
+        example = first.id + (f" - {first.message}" if first.message and first.kind == "test" else "")
+        table.add_row(cat.name, str(len(cat.findings)), ", ".join(cat.jobs) or "-", example[:160])
+    console.print(table)
+    for cat in result.categories:
+        console.print(f"\n[bold]{cat.name}[/bold]: {cat.title}")
+        for f in cat.findings:
+            extra = f" (also: {', '.join(f.also)})" if f.also else ""
+            runs = (" runs: " + ", ".join(f"{k} {v}" for k, v in f.runs.items())) if len(f.runs) > 1 else ""
+            console.print(f"  - {f.id}{extra}{runs}", markup=False)
+            if f.message and f.kind == "test":
+                console.print(f"      {f.message[:200]}", markup=False)
+            if evidence:
+                for e in f.evidence[:2]:
+                    where = f"{e.file}:{e.line}" if e.line else e.file
+                    console.print(f"      {where}: {e.text[:160]}", markup=False)
+        for c in cat.commands:
+            mark = "" if c.available else "  # fixer not available" if not c.note else f"  # {c.note}"
+            if c.available:
+                mark = f"  # {c.note}" if c.note else ""
+            prefix = "  $ " if c.available else "  # "
+            console.print(prefix + shlex.join(c.argv()) + mark, markup=False)
