@@ -17,17 +17,17 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from .api import FixerInfo, Report, apply, list_fixers, plan, render_diff
+    from .api import FixerInfo, Report, apply, list_fixers, make_plan, render_diff
     from .errors import StabfixError
     from .plan import Edit, FileChange, FileResult, Notice, Plan
 
 __all__ = [
     "Edit", "FileChange", "FileResult", "FixerInfo", "Notice", "Plan", "Report", "StabfixError",
-    "__version__", "apply", "list_fixers", "plan", "render_diff",
+    "__version__", "apply", "list_fixers", "make_plan", "render_diff",
 ]
 
 _LAZY = {
-    "apply": "api", "plan": "api", "list_fixers": "api", "render_diff": "api", "Report": "api",
+    "apply": "api", "make_plan": "api", "list_fixers": "api", "render_diff": "api", "Report": "api",
     "FixerInfo": "api", "StabfixError": "errors", "Edit": "plan", "FileChange": "plan",
     "FileResult": "plan", "Notice": "plan", "Plan": "plan",
 }

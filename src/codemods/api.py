@@ -160,7 +160,7 @@ def make_fixer(name: str, root: Path, given: dict[str, Any]) -> tuple[Fixer, dic
     return cls(opts), table
 
 
-def plan(
+def make_plan(
     fixer: str,
     paths: Sequence[str | Path] | None = None,
     *,
@@ -172,7 +172,7 @@ def plan(
     progress: Progress | None = None,
     **fixer_options: Any,
 ) -> Plan:
-    """Plan ``fixer`` without writing anything (see :func:`apply`)."""
+    """Plan ``fixer`` without writing anything (the arguments of :func:`apply`)."""
     return _build(fixer, paths, root, include, exclude, jobs, mode, fixer_options)[0].plan_once(progress)
 
 

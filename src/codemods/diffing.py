@@ -40,7 +40,8 @@ def file_diff(change: FileChange, context: int = 3) -> str:
     path = change.path
     out = [f"diff --git a/{path} b/{path}\n"]
     if change.is_creation:
-        out.append(f"new file mode {oct(change.mode or 0o644)[2:].rjust(6, '100')}\n")
+        executable = bool((change.mode or 0o644) & 0o111)
+        out.append(f"new file mode {'100755' if executable else '100644'}\n")
         fromfile = "/dev/null"
     else:
         fromfile = f"a/{path}"

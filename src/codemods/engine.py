@@ -18,8 +18,8 @@ from pathlib import Path
 
 from .errors import FileFailure
 from .fixers.base import Context, FileFixer, Fixer, Outcome, RepoFixer
-from .plan import FileChange, FileResult, Plan
-from .source import SourceFile, is_generated, read_source
+from .plan import FileChange, FileResult, Notice, Plan
+from .source import SourceFile, decode, is_generated, read_source
 
 #: below this many candidate files a pool costs more than it saves
 POOL_THRESHOLD = 48
@@ -73,6 +73,12 @@ def run_one(fixer: FileFixer, source: SourceFile) -> FileResult:
         return FileResult(source.rel, "failed", where + exc.message)
     except RecursionError:
         return FileResult(source.rel, "failed", "too deeply nested for the parser")
+    result = _decide(fixer, source, outcome)
+    result.notices = [n if n.path else Notice(n.message, source.rel, n.line, n.level) for n in outcome.notices]
+    return result
+
+
+def _decide(fixer: FileFixer, source: SourceFile, outcome: Outcome) -> FileResult:
     edits = outcome.edits
     if outcome.text is None or outcome.text == source.text:
         status = outcome.status if outcome.status in ("skipped", "failed") else "unchanged"
@@ -165,13 +171,15 @@ def run_fixer(fixer: Fixer, ctx: Context, progress: Progress | None = None) -> P
     fixer.prepare(ctx)
     plan = Plan(fixer=fixer.name, root=ctx.root)
     if isinstance(fixer, FileFixer):
-        plan.files.extend(_run_files(fixer, ctx, progress))
+        for result in _run_files(fixer, ctx, progress):
+            plan.files.append(result)
+            plan.notices.extend(result.notices)
     elif isinstance(fixer, RepoFixer):
         fixer.plan(ctx)
         plan.files.extend(ctx.results())
+        _validate_repo_changes(ctx, plan)
     else:  # pragma: no cover - contract violation
         raise TypeError(f"{type(fixer).__name__} must subclass FileFixer or RepoFixer")
-    _validate_repo_changes(ctx, plan)
     fixer.finish(ctx, plan)
     plan.notices = ctx.notices + plan.notices
     return plan
@@ -183,11 +191,11 @@ def _validate_repo_changes(ctx: Context, plan: Plan) -> None:
         change = result.change
         if change is None or not change.path.endswith((".py", ".pyi")) or change.is_creation:
             continue
-        try:
-            new_text = change.new.decode("utf-8")
-        except UnicodeDecodeError:
-            continue
         source = read_source(ctx.root / change.path, change.path)
+        try:
+            new_text, _, _ = decode(change.new, source.path, python=True)
+        except FileFailure:
+            continue
         err = validate_python(source, new_text)
         if err is not None:
             plan.files[i] = FileResult(

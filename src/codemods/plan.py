@@ -73,6 +73,8 @@ class FileResult:
     reason: str = ""
     edits: list[Edit] = field(default_factory=list)
     change: FileChange | None = None
+    #: run-level notices raised while planning this file (the engine lifts them into Plan.notices)
+    notices: list[Notice] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {

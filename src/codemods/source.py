@@ -60,6 +60,10 @@ def decode(raw: bytes, path: Path, *, python: bool) -> tuple[str, str, bool]:
         try:
             enc, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
         except SyntaxError as exc:
+            if "invalid or missing encoding declaration" in str(exc):
+                raise FileFailure(
+                    "not valid utf-8 and no encoding declared; convert the file to UTF-8 or declare its "
+                    "encoding (PEP 263)") from None
             raise FileFailure(f"bad encoding declaration: {exc}") from None
         encoding = "utf-8" if enc in ("utf-8-sig", "utf-8") else enc
     try:

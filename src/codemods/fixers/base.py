@@ -172,12 +172,17 @@ class Context:
         return [self._results[p] for p in self._order]
 
 
+@dataclass
+class NoOptions:
+    """Options of a fixer that has none of its own."""
+
+
 class Fixer:
     """Common declarations. Subclass :class:`FileFixer` or :class:`RepoFixer`, not this."""
 
     name: ClassVar[str]
     description: ClassVar[str]  # one line, for `stabfix list`
-    Options: ClassVar[type] = type("Options", (), {})  # a dataclass built with codemods.options.option
+    Options: ClassVar[type] = NoOptions  # a dataclass whose fields use codemods.options.option
     demo: ClassVar[DemoSpec | None] = None
     #: paths used when none are given (relative to the root)
     default_paths: ClassVar[tuple[str, ...]] = (".",)

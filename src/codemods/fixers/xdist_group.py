@@ -94,8 +94,11 @@ class XdistGroupFixer(FileFixer):
         return out
 
     def prefilter(self, source: SourceFile) -> bool:
-        text = source.text
-        return "def test" in text or "class Test" in text or "pytestmark" in text
+        # Module scope marks every selected test module (select() already kept test modules only);
+        # class and function scope need a test class or function to decorate.
+        if self.options.scope == "module":
+            return True
+        return "def test" in source.text or "class Test" in source.text
 
     # -- the transform --------------------------------------------------------------------------
     def fix(self, source: SourceFile) -> Outcome:
@@ -346,23 +349,25 @@ def _set_stmt_value(module: Any, stmt: Any, small: Any, value: Any) -> Any:
 
 
 def _append_element(value: Any, mark: Any) -> Any:
+    """Append a mark to a pytestmark list/tuple (keeping its layout), or make a list of one mark."""
     import libcst as cst
 
     if isinstance(value, (cst.List, cst.Tuple)) and value.elements:
         elements = list(value.elements)
         last = elements[-1]
-        multiline = isinstance(last.comma, cst.Comma) and isinstance(
-            last.comma.whitespace_after, cst.ParenthesizedWhitespace)
         if isinstance(last.comma, cst.Comma):
-            sep = elements[-2].comma if len(elements) > 1 and multiline else last.comma
+            # trailing comma (usually one element per line): reuse the separator already in use
+            if len(elements) > 1 and isinstance(elements[-2].comma, cst.Comma):
+                sep = elements[-2].comma
+            else:
+                opener = value.lbracket if isinstance(value, cst.List) else (value.lpar[0] if value.lpar else None)
+                ws = opener.whitespace_after if opener is not None else cst.SimpleWhitespace(" ")
+                sep = cst.Comma(whitespace_after=ws)
             elements[-1] = last.with_changes(comma=sep)
-            trailing = last.comma if multiline else cst.MaybeSentinel.DEFAULT
-            elements.append(cst.Element(mark, comma=trailing))
+            elements.append(cst.Element(mark, comma=last.comma))
         else:
             elements[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
             elements.append(cst.Element(mark))
-        if isinstance(value, cst.Tuple) and not value.lpar:
-            return value.with_changes(elements=elements)
         return value.with_changes(elements=elements)
     if isinstance(value, (cst.List, cst.Tuple)):
         return value.with_changes(elements=[cst.Element(mark)])

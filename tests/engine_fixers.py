@@ -1,0 +1,55 @@
+"""Tiny fixers used only by the engine tests (registered by monkeypatching the registry)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from codemods.fixers.base import Context, FileFixer, Outcome, RepoFixer, SourceFile
+from codemods.options import option
+from codemods.plan import Edit
+
+
+@dataclass
+class ReplaceOptions:
+    old: str = option("OLD", "text to replace")
+    new: str = option("NEW", "replacement")
+
+
+class ReplaceFixer(FileFixer):
+    name: ClassVar[str] = "replace"
+    description: ClassVar[str] = "replace OLD with NEW (test fixer)"
+    Options: ClassVar[type] = ReplaceOptions
+    suffixes: ClassVar[tuple[str, ...]] = (".py", ".txt")
+
+    def prefilter(self, source: SourceFile) -> bool:
+        return self.options.old in source.text
+
+    def fix(self, source: SourceFile) -> Outcome:
+        count = source.text.count(self.options.old)
+        return Outcome(text=source.text.replace(self.options.old, self.options.new),
+                       edits=[Edit(f"replaced {count}", 1)], reason=f"{count} replacement(s)")
+
+
+class BrokenFixer(FileFixer):
+    name: ClassVar[str] = "broken"
+    description: ClassVar[str] = "writes code that does not parse (test fixer)"
+
+    def fix(self, source: SourceFile) -> Outcome:
+        return Outcome(text=source.text + "\ndef (:\n")
+
+
+@dataclass
+class CreateOptions:
+    target: str = option("out/new.txt", "file to create")
+
+
+class CreateFixer(RepoFixer):
+    name: ClassVar[str] = "create"
+    description: ClassVar[str] = "creates a file and edits a.txt (test fixer)"
+    Options: ClassVar[type] = CreateOptions
+
+    def plan(self, ctx: Context) -> None:
+        ctx.propose_create(self.options.target, "created\n", "new file")
+        a = ctx.read("a.txt")
+        ctx.propose_edit(a, a.text.upper(), "upper-cased")
