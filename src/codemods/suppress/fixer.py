@@ -99,7 +99,12 @@ class SuppressFixer(FileFixer):
         else:
             assert opts.from_report is not None
             data, source = self._read_report(opts.from_report, ctx)
-            diags = load_report(data, self.tool, source)
+            if self.tool == "mypy" and not data.strip():
+                # `mypy -O json` prints nothing when it finds nothing
+                ctx.info(f"the mypy report {source} is empty (a clean `mypy -O json` run); nothing to do")
+                diags = []
+            else:
+                diags = load_report(data, self.tool, source)
         self._read = len(diags)
         self._dropped = 0
         self._diags = self._group(ctx, diags, base)
