@@ -626,12 +626,28 @@ def scan_file(rel: str, text: str, kind: str | None = None) -> CiFile:
     return ci
 
 
-def _shell_key(path: tuple[Any, ...]) -> bool:
-    """True when the nearest string key of ``path`` names shell text."""
-    for part in reversed(path):
-        if isinstance(part, str):
-            return part in SHELL_KEYS
-    return False
+def _shell_nodes(documents: list[Any]) -> set[int]:
+    """ids of the scalars that are shell text: values of a ``run:``/``command:``/``script:`` key
+    (or items of such a list), however they are reached (an alias counts where it is used)."""
+    out: set[int] = set()
+    seen: set[int] = set()
+    stack = list(documents)
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node.id == "mapping":
+            for k, v in node.value:
+                if k.id == "scalar" and k.value in SHELL_KEYS:
+                    if v.id == "scalar":
+                        out.add(id(v))
+                    elif v.id == "sequence":
+                        out.update(id(x) for x in v.value if x.id == "scalar")
+                stack.append(v)
+        elif node.id == "sequence":
+            stack.extend(node.value)
+    return out
 
 
 def _yaml_jobs(y: Any, root: Any, kind: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -687,8 +703,9 @@ def _scan_yaml(ci: CiFile) -> None:
             for nid in reach:
                 own.setdefault(nid, set()).add(name)
         owners.append(own)
+    shell = _shell_nodes(y.documents)
     for sc in y.scalars():
-        if sc.node.tag != "tag:yaml.org,2002:str" or not _shell_key(sc.path):
+        if sc.node.tag != "tag:yaml.org,2002:str" or id(sc.node) not in shell:
             continue
         value = sc.value
         if "pytest" not in value and "py.test" not in value:

@@ -156,10 +156,10 @@ class WorkersFixer(RepoFixer):
                 new = str(self.options.to)
                 out.append(_Change(
                     Splice(opt.value_start, opt.value_end, new, site.scalar),
-                    Edit(f"{where}: {opt.spelling} {raw} -> {new}", site.line, "workers",
+                    Edit(f"{where}: {opt.spelling} {raw} -> {new}", _line(ci, site, opt.value_start), "workers",
                          {"job": _job(site), "file": ci.path, "old": raw, "new": new, "place": "invocation"}),
                 ))
-                self._restart(site, out)
+                self._restart(ci, site, out)
                 continue
             followed = self._follow(ctx, ci, site, raw, done)
             if followed is None:
@@ -168,10 +168,10 @@ class WorkersFixer(RepoFixer):
                 continue
             out.extend(followed)
             if followed:
-                self._restart(site, out)
+                self._restart(ci, site, out)
         return out
 
-    def _restart(self, site: Site, out: list[_Change]) -> None:
+    def _restart(self, ci: CiFile, site: Site, out: list[_Change]) -> None:
         k = self.options.add_max_worker_restart
         inv = site.invocation
         opt = inv.numprocesses
@@ -180,7 +180,7 @@ class WorkersFixer(RepoFixer):
         text = f" --max-worker-restart={k}"
         out.append(_Change(
             Splice(opt.end, opt.end, text, site.scalar),
-            Edit(f"{_where(site)}: added --max-worker-restart={k}", site.line, "workers",
+            Edit(f"{_where(site)}: added --max-worker-restart={k}", _line(ci, site, opt.end - 1), "workers",
                  {"job": _job(site), "file": site.path, "old": None, "new": f"--max-worker-restart={k}",
                   "place": "invocation"}),
         ))
@@ -238,6 +238,15 @@ def _where(site: Site) -> str:
         return ("job " if site.kind in ("circleci", "github", "yaml") else {"make": "target ", "tox": "env "}.get(
             site.kind, "")) + ", ".join(site.jobs)
     return f"{kind} {name}".strip() or site.path
+
+
+def _line(ci: CiFile, site: Site, offset: int) -> int:
+    """1-based file line of an invocation offset (YAML: inside the scalar's value)."""
+    if site.scalar is not None:
+        return int(site.scalar.value_line(offset))
+    if ci.kind in ("make", "tox", "shell"):
+        return ci.text.count("\n", 0, offset) + 1
+    return site.line
 
 
 def _job(site: Site) -> str:
