@@ -15,11 +15,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from prisma_testlib import FIXTURES, Postgres, ensure_engine, make_repo, postgres_or_skip
 
 import codemods
 from codemods.prisma.engine import DiffRequest, diff_many, is_empty
 from codemods.prisma.migrations import LOCK_TEXT
+from tests.prisma_testlib import FIXTURES, Postgres, ensure_engine, make_repo, postgres_or_skip
 
 CASES = sorted(p.name for p in (FIXTURES / "oracle").iterdir() if p.is_dir())
 SOURCE = "litellm/proxy/schema.prisma"
