@@ -306,7 +306,8 @@ def module_names(imports: Imports, pattern: AuthPattern, *, need_identity: bool 
         if pattern.role_enum and pattern.role_arg and pattern.role:
             r_mod, r_attr = split_target(pattern.role_enum)
             role = imports.local_for(r_mod, r_attr) or via_from(r_mod, r_attr)
-    return ModuleNames(app, dep, identity, role or None, from_add, mod_add)
+    from_sorted = {mod: sorted(attrs) for mod, attrs in from_add.items()}
+    return ModuleNames(app, dep, identity, role or None, from_sorted, mod_add)
 
 
 def add_imports(module: cst.Module, names: ModuleNames) -> cst.Module:
@@ -326,6 +327,23 @@ def add_imports(module: cst.Module, names: ModuleNames) -> cst.Module:
             at = 1
         body.insert(at, stmt)
         module = module.with_changes(body=body)
+    return _two_blank_lines_after_imports(module)
+
+
+def _two_blank_lines_after_imports(module: cst.Module) -> cst.Module:
+    """A def/class right after the imports gets the two blank lines PEP 8 asks for."""
+    from .imports import header_end
+
+    at = header_end(module, include_setup=False)
+    body = list(module.body)
+    if 0 < at < len(body) and isinstance(body[at], (cst.FunctionDef, cst.ClassDef)):
+        lead = list(body[at].leading_lines)
+        blank = 0
+        while blank < len(lead) and lead[blank].comment is None:
+            blank += 1
+        if blank < 2:
+            body[at] = body[at].with_changes(leading_lines=[cst.EmptyLine()] * (2 - blank) + lead)
+            return module.with_changes(body=body)
     return module
 
 

@@ -165,6 +165,13 @@ def add_param(func: cst.FunctionDef, name: str) -> cst.FunctionDef:
             whitespace_after=func.whitespace_before_params)
         params[-1] = last.with_changes(comma=inner)
         new = new.with_changes(comma=last.comma)
+    elif at < len(params):
+        # take the separator that precedes the parameter we insert before (keeps multi-line layout)
+        before = params[at - 1].comma if at > 0 else None
+        ws = before.whitespace_after if isinstance(before, cst.Comma) else func.whitespace_before_params
+        if at == 0:
+            func = func.with_changes(whitespace_before_params=ws)
+        new = new.with_changes(comma=cst.Comma(whitespace_after=ws))
     params.insert(at, new)
     return func.with_changes(params=func.params.with_changes(params=params))
 
@@ -233,7 +240,41 @@ class AuthFixer(FileFixer):
             return False
         if self.selection is not None:
             return True
-        return any(w in source.text for w in self.pattern.prefilter_words())
+        words = self.pattern.prefilter_words()
+        return any(w in source.text for w in words) or self._conftests_mention(source.path.parent, words)
+
+    def _conftests_mention(self, folder: Path, words: tuple[str, ...]) -> bool:
+        """A conftest.py from ``folder`` up to the root contains one of ``words`` (cached by folder)."""
+        cache: dict[Path, bool] = self.__dict__.setdefault("_conftest_cache", {})
+        if folder in cache:
+            return cache[folder]
+        hit = False
+        conftest = folder / "conftest.py"
+        if conftest.is_file():
+            try:
+                text = conftest.read_text(encoding="utf-8", errors="replace")
+                hit = any(w in text for w in words)
+            except OSError:
+                hit = False
+        if not hit and folder != self.root and self.root in folder.parents:
+            hit = self._conftests_mention(folder.parent, words)
+        cache[folder] = hit
+        return hit
+
+    def mentions_app(self, source: SourceFile) -> bool:
+        """The module, or a conftest.py up the tree, names the app's module."""
+        from ..authpattern import conftest_paths
+
+        word = self.pattern.app_target[0].rsplit(".", 1)[-1]
+        if word in source.text:
+            return True
+        for c in conftest_paths(source.path, self.root):
+            try:
+                if word in c.read_text(encoding="utf-8", errors="replace"):
+                    return True
+            except OSError:
+                continue
+        return False
 
     def conftest_for(self, test_file: Path) -> Path:
         """The nearest existing conftest.py up the tree (inside the root), else one beside the test."""
@@ -265,6 +306,8 @@ class AuthFixer(FileFixer):
         mscope = scope_of(module.body, imports, pattern)
         cov = Coverage(mscope, conftest_scopes(source.path, self.root, pattern), imports, pattern)
         fixture_style = self.options.style == "fixture"
+        # without a selection, only modules tied to the configured app (here or in a conftest.py)
+        mentions_app = nodes is not None or self.mentions_app(source)
 
         plan = _Plan({}, [])
         for func, classes, scopes in iter_tests(module.body, imports=imports, pattern=pattern):
@@ -273,7 +316,7 @@ class AuthFixer(FileFixer):
             if nodes is not None:
                 if not selects(nodes, classes, name):
                     continue
-            elif not cov.exercises_app(func, scopes):
+            elif not mentions_app or not cov.exercises_app(func, scopes):
                 continue
             reason = cov.covered_by(func, scopes, classes)
             if reason is None and patches_dependency(func, imports, pattern):
@@ -337,7 +380,7 @@ class AuthFixer(FileFixer):
                 new_module, _ = ensure_import(new_module, "pytest")
 
         what = {"wrap": "wrapped in the auth override",
-                "fixture": f"requests fixture `{fixture_name}`"}[style]
+                "fixture": f"now request fixture `{fixture_name}`"}[style]
         edits = [
             Edit(f"{nid}: {what}", line_of(source.text, nid.rsplit("::", 1)[-1]), kind="auth-override",
                  data={"nodeid": nid, "style": style, **({"conftest": conftest_rel} if conftest_rel else {})})
@@ -398,7 +441,7 @@ class AuthFixer(FileFixer):
         text = new_module.code
         edit = Edit(f"added fixture `{name}` (sets the auth override, pops it after yield)", kind="auth-fixture")
         if source is None:
-            text = '"""Shared fixtures (auth override added by stabfix)."""\n\n' + text.lstrip("\n")
+            text = _new_conftest(names, pattern)
             return FileResult(rel, "changed", f"created with fixture `{name}`", [edit],
                               FileChange(rel, None, text.encode("utf-8"), f"created with fixture `{name}`"))
         err = validate_python(source, text)
@@ -406,6 +449,16 @@ class AuthFixer(FileFixer):
             return FileResult(rel, "failed", f"stabfix bug: output does not parse ({err}); nothing written")
         reason = f"added fixture `{name}`"
         return FileResult(rel, "changed", reason, [edit], FileChange(rel, source.raw, source.encode(text), reason))
+
+
+def _new_conftest(names: ModuleNames, pattern: AuthPattern) -> str:
+    """A new conftest.py: docstring, sorted imports, the fixture."""
+    from ..authpattern import fixture_code
+
+    lines = ['"""Shared fixtures (the auth override was added by stabfix)."""', "", "import pytest", ""]
+    lines += [f"import {mod} as {alias}" for mod, alias in names.module_imports]
+    lines += [f"from {mod} import {', '.join(sorted(attrs))}" for mod, attrs in sorted(names.from_imports.items())]
+    return "\n".join(lines) + "\n\n\n" + fixture_code(names, pattern, "pytest")
 
 
 def add_imports_all(module: cst.Module, names: ModuleNames) -> cst.Module:
