@@ -590,6 +590,15 @@ class CiFile:
     job_names: set[str] = field(default_factory=set)
 
 
+def line_at(ci: CiFile, site: Site, offset: int) -> int:
+    """1-based file line of an offset of ``site.invocation`` (YAML: an index into the scalar value)."""
+    if site.scalar is not None:
+        return int(site.scalar.value_line(offset))
+    if ci.kind in ("make", "tox", "shell"):
+        return ci.text.count("\n", 0, offset) + 1
+    return site.line
+
+
 def file_kind(rel: str, text: str = "") -> str:
     """Classify a CI file by its name (and, for YAML, its content)."""
     name = os.path.basename(rel)

@@ -18,7 +18,7 @@ from typing import ClassVar
 from ..errors import FileFailure, UsageError
 from ..options import option
 from ..plan import Edit
-from ..pytest_cmd import Invocation, Site, Splice, apply_splices, collect_ci_files
+from ..pytest_cmd import CiFile, Invocation, Site, Splice, apply_splices, collect_ci_files, line_at
 from .base import Context, DemoSpec, RepoFixer
 
 if sys.version_info >= (3, 11):
@@ -32,8 +32,9 @@ _SKIP_DIRS = frozenset({".git", ".venv", "venv", "node_modules", "__pycache__", 
 
 @dataclass
 class DistOptions:
-    mode: str = option("loadgroup", "the --dist mode to set", choices=("loadgroup", "loadscope", "loadfile",
-                                                                      "worksteal", "load"))
+    # `mode` is taken by codemods.apply(mode="diff"|...): the field is dist_mode, the flag --mode
+    dist_mode: str = option("loadgroup", "the --dist mode to set", flag="--mode", metavar="MODE",
+                            choices=("loadgroup", "loadscope", "loadfile", "worksteal", "load"))
     job: list[str] = option([], "set it on every xdist invocation of these jobs; repeatable", metavar="NAME")
     files: list[str] = option([".circleci/config.yml"], "CI files to edit when no PATHS are given", metavar="FILE")
 
@@ -46,7 +47,7 @@ class DistFixer(RepoFixer):
     Options: ClassVar[type] = DistOptions
     default_paths: ClassVar[tuple[str, ...]] = ()
     demo: ClassVar[DemoSpec | None] = DemoSpec(
-        options={"mode": "loadgroup", "job": ["local_testing"]},
+        options={"dist_mode": "loadgroup", "job": ["local_testing"]},
         note="adds --dist loadgroup after -n 8 in the sample's local_testing job",
     )
 
@@ -54,7 +55,7 @@ class DistFixer(RepoFixer):
 
     def plan(self, ctx: Context) -> None:
         files = collect_ci_files(ctx, self.options.files)
-        if self.options.mode == "loadgroup":
+        if self.options.dist_mode == "loadgroup":
             from ..pins import find_pins, xdist_warning
 
             warning = xdist_warning(find_pins(ctx.root))
@@ -79,23 +80,23 @@ class DistFixer(RepoFixer):
             splices: list[Splice] = []
             edits: list[Edit] = []
             for site in ci.sites:
-                got = self._plan_site(ctx, site, marks)
+                got = self._plan_site(ctx, ci, site, marks)
                 if got is not None:
                     splices.append(got[0])
                     edits.append(got[1])
             if not splices:
-                ctx.mark(ci.path, "unchanged", f"nothing to do: no xdist invocation needs --dist {self.options.mode}")
+                ctx.mark(ci.path, "unchanged", f"nothing to do: no xdist invocation needs --dist {self.options.dist_mode}")
                 continue
             try:
                 new_text = apply_splices(ci, splices)
             except FileFailure as exc:
                 ctx.mark(ci.path, "failed", exc.message)
                 continue
-            ctx.propose_edit(source, new_text, f"--dist {self.options.mode} on {len(splices)} invocation(s)", edits)
+            ctx.propose_edit(source, new_text, f"--dist {self.options.dist_mode} on {len(splices)} invocation(s)", edits)
 
-    def _plan_site(self, ctx: Context, site: Site, marks: _MarkFinder) -> tuple[Splice, Edit] | None:
+    def _plan_site(self, ctx: Context, ci: CiFile, site: Site, marks: _MarkFinder) -> tuple[Splice, Edit] | None:
         inv = site.invocation
-        mode = self.options.mode
+        mode = self.options.dist_mode
         jobs = set(site.jobs) or ({site.container[1]} if site.container[1] else set())
         label = _label(site)
         selected = set(self.options.job)
@@ -131,11 +132,12 @@ class DistFixer(RepoFixer):
                          path=site.path, line=site.line)
                 return None
             return (Splice(dist.value_start, dist.value_end, mode, site.scalar),
-                    Edit(f"{label}: --dist {dist.value} -> {mode} ({why or 'all xdist invocations'})", site.line,
+                    Edit(f"{label}: --dist {dist.value} -> {mode} ({why or 'all xdist invocations'})",
+                         line_at(ci, site, dist.value_start),
                          "dist", {"job": _job(site), "file": site.path, "old": dist.value, "new": mode}))
         return (Splice(n.end, n.end, f" --dist {mode}", site.scalar),
                 Edit(f"{label}: added --dist {mode} after {n.spelling} {n.value} ({why or 'all xdist invocations'})",
-                     site.line, "dist", {"job": _job(site), "file": site.path, "old": None, "new": mode}))
+                     line_at(ci, site, n.end - 1), "dist", {"job": _job(site), "file": site.path, "old": None, "new": mode}))
 
 
 def _job(site: Site) -> str:

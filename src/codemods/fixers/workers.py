@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 from ..errors import FileFailure, StabfixError, UsageError
 from ..options import option
 from ..plan import Edit
-from ..pytest_cmd import CiFile, Site, Splice, apply_splices, collect_ci_files
+from ..pytest_cmd import CiFile, Site, Splice, apply_splices, collect_ci_files, line_at
 from .base import Context, DemoSpec, RepoFixer
 
 _CIRCLE_REF = re.compile(r"<<\s*(pipeline\.)?parameters\.([\w-]+)\s*>>")
@@ -156,7 +156,7 @@ class WorkersFixer(RepoFixer):
                 new = str(self.options.to)
                 out.append(_Change(
                     Splice(opt.value_start, opt.value_end, new, site.scalar),
-                    Edit(f"{where}: {opt.spelling} {raw} -> {new}", _line(ci, site, opt.value_start), "workers",
+                    Edit(f"{where}: {opt.spelling} {raw} -> {new}", line_at(ci, site, opt.value_start), "workers",
                          {"job": _job(site), "file": ci.path, "old": raw, "new": new, "place": "invocation"}),
                 ))
                 self._restart(ci, site, out)
@@ -180,7 +180,7 @@ class WorkersFixer(RepoFixer):
         text = f" --max-worker-restart={k}"
         out.append(_Change(
             Splice(opt.end, opt.end, text, site.scalar),
-            Edit(f"{_where(site)}: added --max-worker-restart={k}", _line(ci, site, opt.end - 1), "workers",
+            Edit(f"{_where(site)}: added --max-worker-restart={k}", line_at(ci, site, opt.end - 1), "workers",
                  {"job": _job(site), "file": site.path, "old": None, "new": f"--max-worker-restart={k}",
                   "place": "invocation"}),
         ))
@@ -238,15 +238,6 @@ def _where(site: Site) -> str:
         return ("job " if site.kind in ("circleci", "github", "yaml") else {"make": "target ", "tox": "env "}.get(
             site.kind, "")) + ", ".join(site.jobs)
     return f"{kind} {name}".strip() or site.path
-
-
-def _line(ci: CiFile, site: Site, offset: int) -> int:
-    """1-based file line of an invocation offset (YAML: inside the scalar's value)."""
-    if site.scalar is not None:
-        return int(site.scalar.value_line(offset))
-    if ci.kind in ("make", "tox", "shell"):
-        return ci.text.count("\n", 0, offset) + 1
-    return site.line
 
 
 def _job(site: Site) -> str:
