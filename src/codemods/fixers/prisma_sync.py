@@ -85,7 +85,7 @@ class PrismaSyncFixer(RepoFixer):
                 except PrismaSyntaxError as exc:
                     raise StabfixError(f"not a valid Prisma schema ({exc}); fix it before syncing",
                                        path=copy.rel) from None
-                new_text, replaced, missing = splice_partial(src_schema, copy_schema)
+                new_text, replaced, missing = splice_partial(src_schema, copy_schema, copy.newline)
                 for b in missing:
                     ctx.warn(f"{b.kind} {b.name} is not in {source.rel}; left as it is", path=copy.rel, line=b.line)
                 edits = [Edit(f"{b.kind} {b.name} updated from {source.rel}", line=b.line, kind="block",

@@ -196,13 +196,14 @@ def blank_datasource_urls(text: str) -> str:
     return "".join(out)
 
 
-def splice_partial(source: Schema, copy: Schema) -> tuple[str, list[Block], list[Block]]:
+def splice_partial(source: Schema, copy: Schema, newline: str | None = None) -> tuple[str, list[Block], list[Block]]:
     """Replace the data blocks (model/enum/view/type) the copy has with the source's versions.
 
     Returns ``(new_text, replaced, missing)``: the copy's text with each shared block (with its
     attached comments) swapped for the source's, the copy's blocks that were replaced with a
     different text, and the copy's data blocks that the source does not have (left as they are).
-    The copy's own other blocks (generator, datasource) and the order are kept.
+    The copy's own other blocks (generator, datasource) and the order are kept. With
+    ``newline``, the inserted blocks take the copy's line ending (a CRLF copy stays CRLF).
     """
     parts: list[str] = []
     replaced: list[Block] = []
@@ -216,6 +217,8 @@ def splice_partial(source: Schema, copy: Schema) -> tuple[str, list[Block], list
             missing.append(b)
             continue
         new = source.block_text(src)
+        if newline is not None:
+            new = re.sub(r"\r\n|\r|\n", newline, new)
         if copy.block_text(b) != new:
             replaced.append(b)
         parts.append(copy.text[pos : b.lead])
