@@ -170,10 +170,12 @@ def make_plan(
     jobs: int | None = None,
     mode: Mode = "diff",
     progress: Progress | None = None,
+    options: dict[str, Any] | None = None,
     **fixer_options: Any,
 ) -> Plan:
     """Plan ``fixer`` without writing anything (the arguments of :func:`apply`)."""
-    return _build(fixer, paths, root, include, exclude, jobs, mode, fixer_options)[0].plan_once(progress)
+    merged = {**(options or {}), **fixer_options}
+    return _build(fixer, paths, root, include, exclude, jobs, mode, merged)[0].plan_once(progress)
 
 
 class _Run:
@@ -234,6 +236,7 @@ def apply(
     exclude: Sequence[str] = (),
     jobs: int | None = None,
     progress: Progress | None = None,
+    options: dict[str, Any] | None = None,
     **fixer_options: Any,
 ) -> Report:
     """Run ``fixer`` over ``paths`` (relative to ``root``) and return a :class:`Report`.
@@ -241,11 +244,13 @@ def apply(
     ``mode``: ``"diff"`` plans only; ``"check"`` plans and sets ``exit_code`` 1 when anything would
     change; ``"write"`` applies the plan atomically (files that failed are never written; a file
     changed during the run refuses the whole write). Options are the fixer's (``group="heavy"``),
-    overriding ``[tool.stabfix.<fixer>]``. Bad input raises :class:`~codemods.errors.StabfixError`.
+    overriding ``[tool.stabfix.<fixer>]``; an option whose name clashes with a parameter here
+    (``dist``'s ``mode``) goes in ``options={...}``. Bad input raises
+    :class:`~codemods.errors.StabfixError`.
     """
     if mode not in ("diff", "check", "write"):
         raise StabfixError(f"mode must be diff, check or write, not {mode!r}")
-    run, _ = _build(fixer, paths, root, include, exclude, jobs, mode, fixer_options)
+    run, _ = _build(fixer, paths, root, include, exclude, jobs, mode, {**(options or {}), **fixer_options})
     the_plan = run.plan_once(progress)
     report = Report(plan=the_plan, mode=mode, options=run.fixer.options_dict())
     if mode != "write":

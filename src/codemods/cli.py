@@ -166,7 +166,7 @@ def _run_apply(name: str, params: dict[str, Any]) -> int:
             exclude=common["exclude"],
             jobs=common["jobs"],
             progress=progress,
-            **fixer_opts,
+            options=fixer_opts,
         )
     finally:
         if stop:

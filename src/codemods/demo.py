@@ -61,7 +61,7 @@ def run_demo(*, keep: bool = False, only: list[str] | None = None) -> int:
             if spec.note:
                 click.echo(f"# {spec.note}")
             try:
-                report = api.apply(name, spec.paths or None, root=repo, mode="diff", **spec.options)
+                report = api.apply(name, spec.paths or None, root=repo, mode="diff", options=spec.options)
             except StabfixError as exc:
                 click.echo(exc.one_line() + "\n")
                 worst = 2
