@@ -369,4 +369,11 @@ def _remove_unused_mock_imports(module: cst.Module) -> cst.Module:
         RemoveImportsVisitor.remove_unused_import(context, "unittest.mock", name)
         RemoveImportsVisitor.remove_unused_import(context, "mock", name)
     RemoveImportsVisitor.remove_unused_import(context, "unittest", "mock")
-    return RemoveImportsVisitor(context).transform_module(module)
+    new = RemoveImportsVisitor(context).transform_module(module)
+    if module.body and new.body and new.body[0] is not module.body[0] and len(new.body) < len(module.body):
+        # the first statement went: do not leave the file starting with blank lines
+        lead = list(new.body[0].leading_lines)
+        while lead and lead[0].comment is None:
+            lead.pop(0)
+        new = new.with_changes(body=[new.body[0].with_changes(leading_lines=lead), *new.body[1:]])
+    return new
