@@ -1,9 +1,12 @@
 """Reading CI logs: stream a (possibly huge, possibly gzipped) log and yield only the lines that matter.
 
-A 100 MB log must not be decoded line by line in Python: :class:`LogReader` reads binary chunks,
-searches each chunk with one compiled trigger regex, and decodes only the lines it hits (plus every
-line while a caller has ``follow`` set, to read a multi-line block such as embedded JSON). Memory
-stays flat: one chunk plus the longest line.
+A 100 MB log must not be decoded line by line in Python: :class:`LogReader` finds the lines that
+contain one of a few keywords and decodes only those (plus every line while a caller has ``follow``
+set, to read a multi-line block such as embedded JSON or a pytest failure section). Finding them is
+GNU/BSD ``grep -F`` when it is on PATH (a multi-keyword search in C, the log streamed, byte offsets
+used to read blocks from the file itself); otherwise, and for gzip logs, Python reads binary
+chunks and searches each with one compiled regex of the same keywords (same results, slower).
+Memory stays flat either way: one chunk (or one grep output line) plus the longest line.
 
 :func:`clean` removes what CI output wraps around a line: ANSI colour codes, carriage-return
 progress overwrites and a leading timestamp (ISO 8601 as CircleCI / GitHub Actions write it, or
@@ -13,8 +16,11 @@ progress overwrites and a leading timestamp (ISO 8601 as CircleCI / GitHub Actio
 from __future__ import annotations
 
 import gzip
+import os
 import re
-from collections.abc import Iterator
+import shutil
+import subprocess
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -82,33 +88,85 @@ def _check_text(path: Path, data: bytes) -> None:
                 ) from None
 
 
-class LogReader:
-    """Stream one log file; :meth:`lines` yields ``(line_number, cleaned_text)`` for trigger lines.
+def _grep() -> str | None:
+    if os.environ.get("STABFIX_TRIAGE_NO_GREP"):
+        return None
+    return shutil.which("grep")
 
-    Set :attr:`follow` to True while reading a block: every line is then yielded until it is
-    set back to False.
+
+def _decode(raw: bytes) -> str:
+    return clean(raw.decode("utf-8", "replace"))
+
+
+class LogReader:
+    """Stream one log file; :meth:`lines` yields ``(line_number, cleaned_text)`` for keyword lines.
+
+    Set :attr:`follow` to True while reading a block: every following line is then yielded until
+    it is set back to False. :attr:`lines_read` is the file's line count once iteration ended.
     """
 
-    def __init__(self, path: Path, chunk_size: int = CHUNK) -> None:
+    def __init__(self, path: Path, chunk_size: int | None = None) -> None:
         self.path = path
-        self.chunk_size = chunk_size
+        self.chunk_size = chunk_size or CHUNK
         self.follow = False
         self.lines_read = 0
 
-    def lines(self, trigger: re.Pattern[bytes]) -> Iterator[tuple[int, str]]:
+    def lines(self, keywords: Sequence[bytes]) -> Iterator[tuple[int, str]]:
+        with _open(self.path) as fh:
+            head = fh.read(1 << 16)
+            _check_text(self.path, head)
+            compressed = isinstance(fh, gzip.GzipFile)
+        grep = None if compressed else _grep()
+        if grep and head:
+            yield from self._lines_grep(grep, keywords)
+        else:
+            yield from self._lines_python(re.compile(b"|".join(re.escape(k) for k in keywords)))
+
+    def _lines_grep(self, grep: str, keywords: Sequence[bytes]) -> Iterator[tuple[int, str]]:
+        args = [grep, "-a", "-b", "-n", "-F"]
+        for k in keywords:
+            args += ["-e", k.decode("latin-1")]
+        env = {**os.environ, "LC_ALL": "C"}
+        proc = subprocess.Popen([*args, "--", str(self.path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        assert proc.stdout is not None
+        resume = 0  # lines before this byte offset were already read while following a block
+        try:
+            with open(self.path, "rb") as raw:
+                for out in proc.stdout:
+                    number, offset, content = out.split(b":", 2)
+                    start = int(offset)
+                    if start < resume:
+                        continue
+                    lineno = int(number)
+                    yield lineno, _decode(content)
+                    if self.follow:
+                        raw.seek(start + len(content))
+                        while self.follow:
+                            line = raw.readline()
+                            if not line:
+                                break
+                            lineno += 1
+                            yield lineno, _decode(line)
+                        resume = raw.tell()
+        finally:
+            proc.stdout.close()
+            err = proc.stderr.read() if proc.stderr else b""
+            code = proc.wait()
+        if code not in (0, 1):
+            raise StabfixError(f"{self.path}: grep failed ({err.decode(errors='replace').strip()}); "
+                               "set STABFIX_TRIAGE_NO_GREP=1 to read the log in Python")
+        self.lines_read = _count_lines(self.path)
+
+    def _lines_python(self, trigger: re.Pattern[bytes]) -> Iterator[tuple[int, str]]:
         lineno = 0
         carry = b""
-        first = True
         with _open(self.path) as fh:
             while True:
                 try:
                     data = fh.read(self.chunk_size)
                 except (OSError, EOFError) as exc:
                     raise StabfixError(f"{self.path}: cannot read it ({exc})") from None
-                if first:
-                    _check_text(self.path, data)
-                    first = False
-                elif b"\x00" in data:
+                if b"\x00" in data:
                     _check_text(self.path, data)
                 if data:
                     buf = carry + data
@@ -127,7 +185,7 @@ class LogReader:
                     if self.follow:
                         end = buf.find(b"\n", pos)
                         lineno += 1
-                        yield lineno, clean(buf[pos:end].decode("utf-8", "replace"))
+                        yield lineno, _decode(buf[pos:end])
                         pos = end + 1
                         continue
                     m = trigger.search(buf, pos)
@@ -138,8 +196,20 @@ class LogReader:
                     start = pos if nl < 0 else nl + 1
                     lineno += buf.count(b"\n", pos, start) + 1
                     end = buf.find(b"\n", m.start())
-                    yield lineno, clean(buf[start:end].decode("utf-8", "replace"))
+                    yield lineno, _decode(buf[start:end])
                     pos = end + 1
                 if not data:
                     break
         self.lines_read = lineno
+
+
+def _count_lines(path: Path) -> int:
+    count, last = 0, b"\n"
+    with open(path, "rb") as fh:
+        while True:
+            data = fh.read(CHUNK)
+            if not data:
+                break
+            count += data.count(b"\n")
+            last = data[-1:]
+    return count + (last != b"\n")

@@ -17,7 +17,7 @@ def summary(result: Triage, file: TextIO, *, width: int | None = None, evidence:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(file=file, width=width or 120, highlight=False, soft_wrap=False)
+    console = Console(file=file, width=width or 120, highlight=False, emoji=False)
     if not result.categories:
         console.print(f"No failures found in {len(result.logs)} log(s) ({result.lines:,} lines) and "
                       f"{len(result.junit)} JUnit report(s).", markup=False)
@@ -38,16 +38,14 @@ def summary(result: Triage, file: TextIO, *, width: int | None = None, evidence:
         for f in cat.findings:
             extra = f" (also: {', '.join(f.also)})" if f.also else ""
             runs = (" runs: " + ", ".join(f"{k} {v}" for k, v in f.runs.items())) if len(f.runs) > 1 else ""
-            console.print(f"  - {f.id}{extra}{runs}", markup=False)
+            console.print(f"  - {f.id}{extra}{runs}", markup=False, soft_wrap=True)
             if f.message and f.kind == "test":
-                console.print(f"      {f.message[:200]}", markup=False)
+                console.print(f"      {f.message[:200]}", markup=False, soft_wrap=True)
             if evidence:
                 for e in f.evidence[:2]:
                     where = f"{e.file}:{e.line}" if e.line else e.file
-                    console.print(f"      {where}: {e.text[:160]}", markup=False)
+                    console.print(f"      {where}: {e.text[:160]}", markup=False, soft_wrap=True)
         for c in cat.commands:
-            mark = "" if c.available else "  # fixer not available" if not c.note else f"  # {c.note}"
-            if c.available:
-                mark = f"  # {c.note}" if c.note else ""
+            mark = f"  # {c.note}" if c.note else ("" if c.available else "  # fixer not available")
             prefix = "  $ " if c.available else "  # "
-            console.print(prefix + shlex.join(c.argv()) + mark, markup=False)
+            console.print(prefix + shlex.join(c.argv()) + mark, markup=False, soft_wrap=True)

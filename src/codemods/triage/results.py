@@ -50,12 +50,17 @@ def read_run(path: Path, root: Path | None = None, job: str | None = None) -> Ru
         if job in ("junit", "results", "test-results", "report"):
             job = None
     run = Run(path=path, job=job)
+    prefixes: dict[tuple[str, str | None], str] = {}  # classname -> "path::Class::" (one lookup per class)
     suites = [xml] if xml._tag == "testsuite" else list(xml)
     for suite in suites:
         for case in suite:
             if not isinstance(case, TestCase):
                 continue
-            nodeid = nodeid_from_junit(case.classname or "", case.name or "", root, case._elem.get("file"))
+            key = (case.classname or "", case._elem.get("file"))
+            prefix = prefixes.get(key)
+            if prefix is None:
+                prefix = prefixes[key] = nodeid_from_junit(key[0], "-", root, key[1])[:-1]
+            nodeid = prefix + (case.name or "")
             outcome, parts = "passed", []
             for r in case.result:
                 if isinstance(r, Error):

@@ -18,16 +18,15 @@ from typing import Any
 
 from .logs import LogReader, job_from_name
 
-# Every line the parsers below can use contains one of these (checked on raw bytes).
-TRIGGER = re.compile(
-    rb"FAILED|ERROR|____|====|#!/bin/|Exited with code|crashed|node down|Killed|MemoryError"
-    rb"|exit status 137|workers|pytest"
-    rb"|error:|\"cell\"|\"severity\"|\"generalDiagnostics\"|--> |\.py:\d+:\d+: [A-Z]|Found \d"
-    rb"|Schema change|Stdout:|differ|out of sync|but you have|No matching distribution"
-    rb"|Could not find a version"
-    rb"|401|Authentication|Unauthorized|Connect|RateLimit|ate limit|429|Too Many|Timeout|timed out"
-    rb"|50[234]|Unavailable|Internal Server|Bad Gateway|InternalServer|name resolution"
-    rb"|called|call_count|Exception"
+# Every line the parsers below start from contains one of these (searched on raw bytes, so ANSI
+# codes and timestamps around them do not matter). Lines inside a pytest failure section and
+# inside JSON / SQL blocks are read by following the log, so their words need not be here.
+KEYWORDS: tuple[bytes, ...] = (
+    b"FAILED", b"ERROR", b"____", b"====", b"#!/bin/", b"Exited with code", b"crashed", b"node down",
+    b"Killed", b"MemoryError", b"Out of memory", b"exit status 137", b"workers", b"pytest",
+    b"error:", b'"cell"', b'"severity"', b'"generalDiagnostics"', b"--> ", b"Found ",
+    b"chema change", b"Stdout:", b"differ", b"out of sync", b"but you have", b"No matching distribution",
+    b"Could not find a version",
 )
 
 _SUMMARY = re.compile(r"^(?:\[gw\d+\]\s+(?:\[\s*\d+%\]\s+)?)?(FAILED|ERROR)\s+(\S.*?)(?:\s+-\s+(.*))?\s*$")
@@ -40,7 +39,6 @@ _NODE_DOWN = re.compile(r"\[(gw\d+)\] node down|replacing crashed worker|maximum
 _WORKERS = re.compile(r"(?:created: (\d+)/\d+ workers|\b(\d+) workers \[\d+ items?\])")
 _N_FLAG = re.compile(r"(?:^|\s)(?:-n\s*=?\s*|--numprocesses[=\s]\s*)(\d+)(?=\s|$)")
 _BANNER = re.compile(r"^====>>\s*(.+?)\s*$")
-_RUFF_CONCISE = re.compile(r"^(?P<file>\S.*?\.pyi?):(?P<row>\d+):(?P<col>\d+): (?P<code>[A-Z]+\d+) (?P<msg>.*)$")
 _RUFF_FULL = re.compile(r"^\s*--> (?P<file>\S.*?\.pyi?):(?P<row>\d+):(?P<col>\d+)\s*$")
 _RUFF_FOUND = re.compile(r"^Found (\d+) errors?\.?$")
 _MYPY = re.compile(
@@ -138,7 +136,7 @@ class _Scanner:
         return Line(self.name, number, text.strip()[:500], self.step)
 
     def run(self) -> LogFacts:
-        for number, text in self.reader.lines(TRIGGER):
+        for number, text in self.reader.lines(KEYWORDS):
             if self.block is not None:
                 self.in_block(number, text)
             else:
@@ -156,6 +154,15 @@ class _Scanner:
     def in_block(self, number: int, text: str) -> None:
         kind = self.block
         stripped = text.strip()
+        if kind == "section":
+            if _RULE.match(stripped) or _BANNER.match(stripped) or _SECTION.match(stripped):
+                self.end_block()
+                self.handle(number, text)
+            elif self.section is not None and SIGNAL.search(stripped):
+                ev = self.facts.sections[self.section]
+                if len(ev) < MAX_EVIDENCE:
+                    ev.append(self.line(number, text))
+            return
         if kind == "command":
             self.end_block()
             self.handle(number, text)  # the command line itself (e.g. pytest -n 8)
@@ -175,6 +182,8 @@ class _Scanner:
         self.reader.follow = False
         assert start is not None
         facts = self.facts
+        if kind in ("section", "command"):
+            return
         if kind == "ruff":
             try:
                 data = json.loads("\n".join(lines))
@@ -218,6 +227,7 @@ class _Scanner:
         if m:
             self.section = m.group(1)
             facts.sections.setdefault(self.section, [])
+            self.start_block("section", self.line(number, text), [])
             return
         m = _SUMMARY.match(stripped)
         if m and ("::" in m.group(2) or m.group(2).endswith(".py")):
@@ -272,10 +282,6 @@ class _Scanner:
         if m:
             facts.unpublished.append((self.line(number, text), m.group("pkg"), m.group("want")))
             return
-        if self.section is not None and SIGNAL.search(stripped):
-            ev = facts.sections[self.section]
-            if len(ev) < MAX_EVIDENCE:
-                ev.append(self.line(number, text))
 
     def tool_line(self, number: int, text: str, stripped: str) -> bool:
         """ruff / mypy / pyright output; True when the line was one."""
@@ -324,7 +330,7 @@ class _Scanner:
                 if m.group("sev") == "error" and len(facts.mypy_lines) < MAX_EVIDENCE:
                     facts.mypy_lines.append(self.line(number, text))
             return True
-        m = _RUFF_CONCISE.match(stripped) or _RUFF_FULL.match(stripped)
+        m = _RUFF_FULL.match(stripped)
         if m:
             facts.ruff_text.append(self.line(number, text))
             return True
