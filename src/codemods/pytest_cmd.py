@@ -450,15 +450,14 @@ def _pytest_start(words: list[Word]) -> tuple[str, int] | None:
         v = words[i].value
         if v in _PREFIX_WORDS or _is_assignment(words[i]):
             i += 1
-        elif v == "env":
+        elif v in ("env", "timeout"):
+            takes_value = {"env": ("-u", "-C", "--unset", "--chdir"), "timeout": ("-s", "-k", "--signal",
+                                                                              "--kill-after")}[v]
             i += 1
-            while i < len(words) and (words[i].value.startswith("-") or _is_assignment(words[i])):
-                i += 1
-        elif v == "timeout":
-            i += 1
-            while i < len(words) and words[i].value.startswith("-"):
-                i += 1
-            i += 1  # the duration
+            while i < len(words) and (words[i].value.startswith("-") or (v == "env" and _is_assignment(words[i]))):
+                i += 2 if words[i].value in takes_value else 1
+            if v == "timeout":
+                i += 1  # the duration
         else:
             break
     return _runner_at(words, i, "")

@@ -10,13 +10,14 @@ together: that pair silently does not group (pytest-xdist #1386).
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
 from ..errors import FileFailure, UsageError
-from ..options import option
+from ..options import option, split_list
 from ..plan import Edit
 from ..pytest_cmd import CiFile, Invocation, Site, Splice, apply_splices, collect_ci_files, line_at
 from .base import Context, DemoSpec, RepoFixer
@@ -26,7 +27,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-_MARK = b"xdist_group"
+#: a mark use, not a mention in a docstring: `xdist_group(` (pytest.mark.xdist_group("name"))
+_MARK = re.compile(rb"\bxdist_group\s*\(")
 _SKIP_DIRS = frozenset({".git", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".mypy_cache"})
 
 
@@ -36,7 +38,8 @@ class DistOptions:
     dist_mode: str = option("loadgroup", "the --dist mode to set", flag="--mode", metavar="MODE",
                             choices=("loadgroup", "loadscope", "loadfile", "worksteal", "load"))
     job: list[str] = option([], "set it on every xdist invocation of these jobs; repeatable", metavar="NAME")
-    files: list[str] = option([".circleci/config.yml"], "CI files to edit when no PATHS are given", metavar="FILE")
+    files: list[str] = option([".circleci/config.yml"], "CI files to edit when no PATHS are given", metavar="FILE",
+                              cli=False)
 
 
 class DistFixer(RepoFixer):
@@ -52,6 +55,9 @@ class DistFixer(RepoFixer):
     )
 
     options: DistOptions
+
+    def prepare(self, ctx: Context) -> None:
+        self.options.job = split_list(self.options.job)  # `--job a,b` (the CLI passes list items unsplit)
 
     def plan(self, ctx: Context) -> None:
         files = collect_ci_files(ctx, self.options.files)
@@ -184,7 +190,7 @@ class _MarkFinder:
         if path.is_file():
             if path not in self._cache:
                 try:
-                    self._cache[path] = path.suffix == ".py" and _MARK in path.read_bytes()
+                    self._cache[path] = path.suffix == ".py" and _MARK.search(path.read_bytes()) is not None
                 except OSError:
                     self._cache[path] = False
             return self._cache[path]

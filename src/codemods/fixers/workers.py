@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..errors import FileFailure, StabfixError, UsageError
-from ..options import option
+from ..options import option, split_list
 from ..plan import Edit
 from ..pytest_cmd import CiFile, Site, Splice, apply_splices, collect_ci_files, line_at
 from .base import Context, DemoSpec, RepoFixer
@@ -37,7 +37,8 @@ class WorkersOptions:
     add_max_worker_restart: int | None = option(
         None, "add --max-worker-restart=K to the invocations it lowers, if absent", metavar="K"
     )
-    files: list[str] = option([".circleci/config.yml"], "CI files to edit when no PATHS are given", metavar="FILE")
+    files: list[str] = option([".circleci/config.yml"], "CI files to edit when no PATHS are given", metavar="FILE",
+                              cli=False)
 
 
 @dataclass
@@ -63,6 +64,7 @@ class WorkersFixer(RepoFixer):
 
     def prepare(self, ctx: Context) -> None:
         o = self.options
+        o.job = split_list(o.job)  # `--job a,b` (the CLI passes list items unsplit)
         if o.to is None:
             raise UsageError("workers needs --to N (the worker count to set), e.g. `stabfix apply workers --to 4`")
         if o.to < 1:
