@@ -117,5 +117,5 @@ def test_render_plain_is_the_sql_itself() -> None:
 def test_render_with_a_user_template_dir(tmp_path: Path) -> None:
     (tmp_path / "migration.sql.j2").write_text("-- {{ stamp }}_{{ name }}\n{{ sql }}")
     assert render("SELECT 1;\n", name="x", stamp="20250101000000", template_dir=tmp_path) == "-- 20250101000000_x\nSELECT 1;\n"
-    with pytest.raises(UsageError, match="no migration.sql.j2"):
+    with pytest.raises(UsageError, match=r"no migration\.sql\.j2"):
         render("SELECT 1;\n", name="x", stamp="1", template_dir=tmp_path / "missing")

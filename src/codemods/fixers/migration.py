@@ -55,7 +55,7 @@ class MigrationFixer(RepoFixer):
     """Creates one timestamped migration folder from a diff, a CI log or the engine."""
 
     name = "migration"
-    description = "scaffold a timestamped Prisma migration (from a diff, a CI log, or Prisma's engine)"
+    description = "Scaffold a timestamped Prisma migration from a diff, a CI log, or Prisma's own engine."
     Options: ClassVar[type] = MigrationOptions
     demo = DemoSpec(
         options={"name": "add_request_duration_ms", "from_log": "ci-logs/migration-check.log",

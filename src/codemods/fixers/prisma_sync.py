@@ -33,7 +33,7 @@ class PrismaSyncFixer(RepoFixer):
     """Keeps every schema.prisma copy identical to the source (partial copies: their blocks)."""
 
     name = "prisma-sync"
-    description = "copy the source schema.prisma into its full and partial copies"
+    description = "Copy the source schema.prisma into its full copies byte for byte and its partial copies block by block."
     Options: ClassVar[type] = PrismaSyncOptions
     demo = DemoSpec(note="litellm/proxy/schema.prisma has a new column; the copies catch up")
     options: PrismaSyncOptions

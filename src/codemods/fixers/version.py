@@ -80,7 +80,7 @@ class VersionFixer(RepoFixer):
     """Bumps the package version in pyproject.toml and in the files commitizen names."""
 
     name = "version"
-    description = "bump a package version (pyproject + [tool.commitizen] version_files)"
+    description = "Bump a package version in pyproject.toml and the files [tool.commitizen] version_files names."
     Options: ClassVar[type] = VersionOptions
     demo = DemoSpec(options={"part": "patch"},
                     note="bump litellm-proxy-extras; requirements.txt is left alone until it is published")
