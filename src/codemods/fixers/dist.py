@@ -50,7 +50,7 @@ class DistFixer(RepoFixer):
     Options: ClassVar[type] = DistOptions
     default_paths: ClassVar[tuple[str, ...]] = ()
     demo: ClassVar[DemoSpec | None] = DemoSpec(
-        options={"dist_mode": "loadgroup", "job": ["local_testing"]},
+        options={"job": ["local_testing"]},
         note="adds --dist loadgroup after -n 8 in the sample's local_testing job",
     )
 
