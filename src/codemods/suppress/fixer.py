@@ -29,6 +29,12 @@ from .placement import LineMap, choose_line, scan
 from .reports import UNUSED_CODES, Diagnostic, load_report
 from .runner import run_tool
 
+#: ruff codes whose violation a directive appended to the line would itself remove
+SELF_REMOVING = {
+    "PLR2044": "a directive appended to an empty comment makes it non-empty, so the noqa would be "
+    "unused (delete the empty `#` instead)",
+}
+
 #: per diagnostic, what crosses to worker processes: (line, col, end_line, end_col, code, noqa_row,
 #: unused codes or None, message)
 Item = tuple[int, "int | None", "int | None", "int | None", "str | None", "int | None", "list[str] | None", str]
@@ -205,8 +211,9 @@ class SuppressFixer(FileFixer):
 
     def fix(self, source: SourceFile) -> Outcome:
         items = self._diags.get(source.rel, [])
+        upto = 1 + max(max(i[0], i[2] or 0, i[5] or 0) for i in items) if items else 0
         try:
-            lm = scan(source.text)
+            lm = scan(source.text, upto)
         except (SyntaxError, tokenize.TokenError) as exc:
             raise FileFailure(f"does not tokenize ({exc}); fix the syntax error first") from None
         opts: SuppressOptions = self.options
@@ -236,6 +243,10 @@ class SuppressFixer(FileFixer):
                                   "not-suppressible", {"code": code}))
                 continue
             if self.tool == "ruff":
+                if code in SELF_REMOVING:
+                    notes.append(Edit(f"{code}: cannot be suppressed by a comment: {SELF_REMOVING[code]}",
+                                      line, "not-suppressible", {"code": code}))
+                    continue
                 if noqa_row is None:
                     notes.append(Edit(f"{code}: no noqa line (syntax error?): cannot be suppressed", line,
                                       "not-suppressible", {"code": code}))
@@ -252,7 +263,7 @@ class SuppressFixer(FileFixer):
         new_lines: dict[int, str] = {}
         for line in sorted(set(adds) | set(removes)):
             content = lm.content(line)
-            parsed = cm.parse_line(content, lm.comments.get(line))
+            parsed = cm.parse_line(content, lm.comment_col(line))
             removed: list[str] = []
             for codes in removes.get(line, []):
                 res = cm.remove_codes(parsed, self.kind, codes or None)

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import bisect
 import io
+import itertools
+import operator
 import re
 import tokenize
 from dataclasses import dataclass, field
@@ -29,11 +31,13 @@ _SQ = r"'[^'\\\r\n]*(?:\\(?:\r\n|.)[^'\\\r\n]*)*'"
 _DQ = r'"[^"\\\r\n]*(?:\\(?:\r\n|.)[^"\\\r\n]*)*"'
 _TSQ = r"'''[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*'''"
 _TDQ = r'"""[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*"""'
+# Each match skips the code before the next comment or string in one tight loop (the gap), then
+# takes the comment or the whole string literal; an unmatched quote is "bad"; \Z ends the scan.
 _TOKEN = re.compile(
-    rf"(?P<c>#[^\r\n]*)|(?P<p>[rRbBuUfFtT]{{0,2}})(?P<s>{_TSQ}|{_TDQ}|{_SQ}|{_DQ})|(?P<bad>['\"])",
+    rf"[^#'\"]*(?:(?P<c>#[^\r\n]*)|(?P<s>{_TSQ}|{_TDQ}|{_SQ}|{_DQ})|(?P<bad>['\"])|\Z)",
     re.S,
 )
-_FPREFIX = re.compile(r"[fFtT]")
+_FSTRING = frozenset("fFtT")
 
 
 class NeedsTokenize(Exception):
@@ -46,7 +50,7 @@ class LineMap:
 
     text: str
     starts: list[int]  # offset of each line's first character, plus len(text) as sentinel
-    comments: dict[int, int] = field(default_factory=dict)  # line -> column where its comment starts
+    comment_offsets: list[int] = field(default_factory=list)  # offsets of comment starts, ascending
     in_string: set[int] = field(default_factory=set)  # lines whose end is inside a string literal
     tokenized: bool = False  # the tokenize fallback was used
 
@@ -63,20 +67,20 @@ class LineMap:
         start, end = self.starts[line - 1], self.starts[line]
         return self.text[start:end].rstrip("\r\n")
 
-    def eol(self, line: int) -> str:
-        start, end = self.starts[line - 1], self.starts[line]
-        seg = self.text[start:end]
-        return seg[len(seg.rstrip("\r\n")):]
-
-    def line_of(self, offset: int) -> int:
-        return bisect.bisect_right(self.starts, offset)
+    def comment_col(self, line: int) -> int | None:
+        """Column where the line's comment starts, or None."""
+        start = self.starts[line - 1]
+        i = bisect.bisect_left(self.comment_offsets, start)
+        if i < len(self.comment_offsets) and self.comment_offsets[i] < self.starts[line]:
+            return self.comment_offsets[i] - start
+        return None
 
     def continued(self, line: int) -> bool:
         """The line ends with a backslash continuation (outside strings and comments)."""
         return (
             line not in self.in_string
-            and line not in self.comments
             and self.content(line).endswith("\\")
+            and self.comment_col(line) is None
         )
 
     def blocker(self, line: int) -> str | None:
@@ -94,8 +98,12 @@ class LineMap:
 
 
 def _line_starts(text: str) -> list[int]:
-    starts = [0]
-    starts.extend(m.end() for m in _NL.finditer(text))
+    if "\r" in text:
+        starts = [0]
+        starts.extend(m.end() for m in _NL.finditer(text))
+    else:  # the common case, all in C: cumulative lengths of the lines plus their newlines
+        parts = text.split("\n")
+        starts = [0, *map(operator.add, itertools.accumulate(map(len, parts[:-1])), itertools.count(1))]
     starts.append(len(text))  # sentinel (a duplicate when the text ends with a line ending)
     return starts
 
@@ -105,25 +113,35 @@ def _balanced(body: str) -> bool:
     return body.count("{") == body.count("}")
 
 
-def _fast(text: str, lm: LineMap) -> None:
+def _fast(text: str, lm: LineMap, stop: int) -> None:
     starts = lm.starts
+    comments = lm.comment_offsets
+    find = text.find
     for m in _TOKEN.finditer(text):
         kind = m.lastgroup
         if kind == "c":
-            pos = m.start()
-            line = bisect.bisect_right(starts, pos)
-            lm.comments[line] = pos - starts[line - 1]
+            pos = m.start("c")
+            if pos >= stop:
+                return
+            comments.append(pos)
         elif kind == "s":
-            body = m.group("s")
-            prefix = m.group("p")
-            if prefix and _FPREFIX.search(prefix) and "{" in body and not _balanced(body):
-                raise NeedsTokenize
-            if "\n" in body or "\r" in body:
-                first = bisect.bisect_right(starts, m.start("s"))
-                last = bisect.bisect_right(starts, m.end() - 1)
+            s, e = m.span("s")
+            if s >= stop:
+                return
+            if (s and text[s - 1] in _FSTRING) or (s > 1 and text[s - 2] in _FSTRING):
+                body = text[s:e]
+                if "{" in body and not _balanced(body):
+                    raise NeedsTokenize
+            if find("\n", s, e) != -1 or find("\r", s, e) != -1:
+                first = bisect.bisect_right(starts, s)
+                last = bisect.bisect_right(starts, e - 1)
                 lm.in_string.update(range(first, last))
-        else:
+        elif kind == "bad":
+            if m.start("bad") >= stop:
+                return
             raise NeedsTokenize
+        else:
+            return
 
 
 def _slow(text: str, lm: LineMap) -> None:
@@ -134,9 +152,13 @@ def _slow(text: str, lm: LineMap) -> None:
     fs_end = getattr(tokenize, "FSTRING_END", -1)
     tstart = getattr(tokenize, "TSTRING_START", -1)
     tend = getattr(tokenize, "TSTRING_END", -1)
+    starts = lm.starts
+    seen: set[int] = set()
     for tok in tokenize.generate_tokens(readline):
         if tok.type == tokenize.COMMENT:
-            lm.comments.setdefault(tok.start[0], tok.start[1])
+            if tok.start[0] not in seen:
+                seen.add(tok.start[0])
+                lm.comment_offsets.append(starts[tok.start[0] - 1] + tok.start[1])
         elif tok.type == tokenize.STRING:
             if tok.end[0] > tok.start[0]:
                 lm.in_string.update(range(tok.start[0], tok.end[0]))
@@ -146,15 +168,23 @@ def _slow(text: str, lm: LineMap) -> None:
             first = fstring_start.pop()
             if tok.end[0] > first:
                 lm.in_string.update(range(first, tok.end[0]))
+    lm.comment_offsets.sort()
 
 
-def scan(text: str) -> LineMap:
-    """Scan ``text``; raise :class:`SyntaxError` / :class:`tokenize.TokenError` when it does not tokenize."""
-    lm = LineMap(text, _line_starts(text))
+def scan(text: str, upto_line: int | None = None) -> LineMap:
+    """Scan ``text`` (up to the end of line ``upto_line`` when given).
+
+    Raises :class:`SyntaxError` / :class:`tokenize.TokenError` when the text does not tokenize.
+    """
+    starts = _line_starts(text)
+    stop = len(text) + 1
+    if upto_line is not None and upto_line < len(starts) - 1:
+        stop = starts[upto_line]
+    lm = LineMap(text, starts)
     try:
-        _fast(text, lm)
+        _fast(text, lm, stop)
     except NeedsTokenize:
-        lm = LineMap(text, lm.starts)
+        lm = LineMap(text, starts)
         _slow(text, lm)
     return lm
 
