@@ -141,3 +141,16 @@ def test_list_shows_both_fixers() -> None:
     assert out.returncode == 0
     names = {line.split()[0] for line in out.stdout.splitlines() if line.strip()}
     assert {"workers", "dist"} <= names
+
+
+def test_value_written_with_escapes_fails_that_file_only(repo: Path) -> None:
+    config = repo / ".circleci/config.yml"
+    config.write_text('version: 2.1\njobs:\n  a:\n    steps:\n      - run: "pytest tests -n \\x38"\n')
+    (repo / "Makefile").write_text("test:\n\tpytest tests -n 8\n")
+    before = config.read_bytes()
+    out = run_stabfix("apply", "workers", "--to", "4", "--json", "--root", repo, ".circleci/config.yml", "Makefile")
+    assert out.returncode == 2
+    status = {f["path"]: (f["status"], f["reason"]) for f in json.loads(out.stdout)["files"]}
+    assert status[".circleci/config.yml"][0] == "failed" and "cannot edit" in status[".circleci/config.yml"][1]
+    assert status["Makefile"][0] == "changed"
+    assert config.read_bytes() == before

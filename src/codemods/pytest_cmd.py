@@ -576,6 +576,20 @@ class Site:
     scalar: Any = None  # yamlsplice.Scalar for YAML files
     doc: int = 0
 
+    def selected_by(self, names: set[str]) -> bool | None:
+        """Is this invocation in the jobs ``names``? None when only some of the jobs sharing it are.
+
+        A name may also be the reusable command (or make target, tox env) that holds the text.
+        """
+        if not names:
+            return True
+        if self.container[1] and self.container[1] in names and self.container[0] == "command":
+            return True
+        jobs = set(self.jobs) or ({self.container[1]} if self.container[1] else set())
+        if jobs and jobs <= names:
+            return True
+        return None if jobs & names else False
+
 
 @dataclass
 class CiFile:

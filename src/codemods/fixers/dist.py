@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from ..errors import FileFailure, UsageError
+from ..errors import FileFailure, StabfixError, UsageError
 from ..options import option, split_list
 from ..plan import Edit
 from ..pytest_cmd import CiFile, Invocation, Site, Splice, apply_splices, collect_ci_files, line_at
@@ -95,7 +95,7 @@ class DistFixer(RepoFixer):
                 continue
             try:
                 new_text = apply_splices(ci, splices)
-            except FileFailure as exc:
+            except (FileFailure, StabfixError) as exc:  # this file only: the others go on
                 ctx.mark(ci.path, "failed", exc.message)
                 continue
             ctx.propose_edit(source, new_text, f"--dist {self.options.dist_mode} on {len(splices)} invocation(s)", edits)
@@ -106,20 +106,19 @@ class DistFixer(RepoFixer):
         jobs = set(site.jobs) or ({site.container[1]} if site.container[1] else set())
         label = _label(site)
         selected = set(self.options.job)
-        if selected:
-            if not jobs & selected:
-                return None
-            if not jobs <= selected:
-                ctx.warn(f"not changed: this text is shared by jobs {', '.join(sorted(jobs))} and --job selects "
-                         f"only {', '.join(sorted(jobs & selected))}", path=site.path, line=site.line)
-                return None
+        verdict = site.selected_by(selected)
+        if verdict is None:
+            ctx.warn(f"not changed: this text is shared by jobs {', '.join(sorted(jobs))} and --job selects "
+                     f"only {', '.join(sorted(jobs & selected))}", path=site.path, line=site.line)
+        if not verdict:
+            return None
         n = inv.numprocesses
         if n is None or not inv.uses_xdist:
             if selected:
                 ctx.warn(f"{label}: pytest runs without -n, so --dist has no effect; not changed",
                          path=site.path, line=site.line)
             return None
-        why = f"selected with --job {', '.join(sorted(jobs & selected))}" if selected else ""
+        why = f"selected with --job {', '.join(sorted((jobs | {site.container[1]}) & selected))}" if selected else ""
         if not selected and mode == "loadgroup":
             found = marks.find(inv)
             if found is None:

@@ -87,18 +87,20 @@ class WorkersFixer(RepoFixer):
             return False  # -n 0 disables xdist on purpose: never touched
         return v > o.max if o.max is not None else (v > o.to or o.force)
 
-    def _in_scope(self, ctx: Context, jobs: set[str], rel: str, line: int) -> bool:
+    def _in_scope(self, ctx: Context, site: Site, line: int, jobs: set[str] | None = None) -> bool:
+        """Does --job select this place? ``jobs`` overrides the site's jobs (parameter places)."""
         selected = set(self.options.job)
-        if not selected:
-            return True
-        if not jobs or not jobs & selected:
-            return False
-        if jobs <= selected:
-            return True
-        ctx.warn(f"not changed: this text is shared by jobs {', '.join(sorted(jobs))} (an anchor or a "
-                 f"reusable command) and --job selects only {', '.join(sorted(jobs & selected))}",
-                 path=rel, line=line)
-        return False
+        if jobs is not None:
+            verdict: bool | None = True if not selected else (
+                True if jobs and jobs <= selected else (None if jobs & selected else False))
+        else:
+            verdict = site.selected_by(selected)
+        if verdict is None:
+            shared = sorted(jobs if jobs is not None else set(site.jobs))
+            ctx.warn(f"not changed: this text is shared by jobs {', '.join(shared)} (an anchor or a "
+                     f"reusable command) and --job selects only {', '.join(sorted(set(shared) & selected))}",
+                     path=site.path, line=line)
+        return bool(verdict)
 
     # -- planning -----------------------------------------------------------------------------------
     def plan(self, ctx: Context) -> None:
@@ -118,14 +120,14 @@ class WorkersFixer(RepoFixer):
             return
         for ci in files:
             source = ctx.read(ci.path)
-            changes = self._plan_file(ctx, ci)
-            if not changes:
-                reason = "no pytest invocation" if not ci.sites else f"no -n above {self._threshold()} to lower"
-                ctx.mark(ci.path, "unchanged", "nothing to do: " + reason)
-                continue
             try:
+                changes = self._plan_file(ctx, ci)
+                if not changes:
+                    reason = "no pytest invocation" if not ci.sites else f"no -n above {self._threshold()} to lower"
+                    ctx.mark(ci.path, "unchanged", "nothing to do: " + reason)
+                    continue
                 new_text = apply_splices(ci, [c.splice for c in changes])
-            except FileFailure as exc:
+            except (FileFailure, StabfixError) as exc:  # this file only: the others go on
                 ctx.mark(ci.path, "failed", exc.message)
                 continue
             n = len(changes)
@@ -144,8 +146,7 @@ class WorkersFixer(RepoFixer):
             opt = inv.numprocesses
             if opt is None or opt.value is None or inv.disables_xdist:
                 continue
-            jobs = set(site.jobs) or ({site.container[1]} if site.container[1] else set())
-            if not self._in_scope(ctx, jobs, ci.path, site.line):
+            if not self._in_scope(ctx, site, site.line):
                 continue
             where = _where(site)
             raw = opt.value
@@ -219,7 +220,7 @@ class WorkersFixer(RepoFixer):
                 continue
             value = str(node.value)
             sc = y.scalar(node)
-            if not self._wanted(value) or not self._in_scope(ctx, jobs, ci.path, sc.line):
+            if not self._wanted(value) or not self._in_scope(ctx, site, sc.line, jobs):
                 continue
             done.add(id(node))
             new = str(self.options.to)
