@@ -25,6 +25,8 @@ from .base import Context, DemoSpec, RepoFixer
 _CIRCLE_REF = re.compile(r"<<\s*(pipeline\.)?parameters\.([\w-]+)\s*>>")
 _ENV_REF = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?|\$\{\{\s*env\.([\w-]+)\s*\}\}")
 _INPUT_REF = re.compile(r"\$\{\{\s*(?:github\.event\.)?inputs\.([\w-]+)\s*\}\}")
+_SHELL_DEFAULT = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*):?[-=](\d+)\}")
+_MAKE_REF = re.compile(r"\$[({]([A-Za-z_][\w.-]*)[)}]")
 _MATRIX_REF = re.compile(r"\$\{\{\s*matrix\.([\w-]+)\s*\}\}")
 
 
@@ -140,7 +142,7 @@ class WorkersFixer(RepoFixer):
 
     def _plan_file(self, ctx: Context, ci: CiFile) -> list[_Change]:
         out: list[_Change] = []
-        done: set[int] = set()  # YAML nodes already edited (a parameter used twice)
+        done: set[object] = set()  # places already edited (a parameter used twice)
         for site in ci.sites:
             inv = site.invocation
             opt = inv.numprocesses
@@ -163,6 +165,22 @@ class WorkersFixer(RepoFixer):
                          {"job": _job(site), "file": ci.path, "old": raw, "new": new, "place": "invocation"}),
                 ))
                 self._restart(ci, site, out)
+                continue
+            # -n ${WORKERS:-8}: the default written in place (`$${...}` in a Makefile recipe)
+            shift = 1 if ci.kind == "make" and raw.startswith("$$") else 0
+            m = _SHELL_DEFAULT.fullmatch(raw, shift)
+            if m and opt.value_start is not None and opt.value_end == opt.value_start + len(raw):
+                if self._wanted(m.group(2)):
+                    new = str(self.options.to)
+                    at = opt.value_start + m.start(2)
+                    out.append(_Change(
+                        Splice(at, opt.value_start + m.end(2), new, site.scalar),
+                        Edit(f"{where}: default of `${{{m.group(1)}:-...}}` in `{opt.spelling} {raw}`: "
+                             f"{m.group(2)} -> {new}", line_at(ci, site, at), "workers",
+                             {"job": _job(site), "file": ci.path, "old": m.group(2), "new": new,
+                              "place": "shell default"}),
+                    ))
+                    self._restart(ci, site, out)
                 continue
             followed = self._follow(ctx, ci, site, raw, done)
             if followed is None:
@@ -189,8 +207,10 @@ class WorkersFixer(RepoFixer):
         ))
 
     # -- following parameters and variables ---------------------------------------------------------
-    def _follow(self, ctx: Context, ci: CiFile, site: Site, raw: str, done: set[int]) -> list[_Change] | None:
+    def _follow(self, ctx: Context, ci: CiFile, site: Site, raw: str, done: set[object]) -> list[_Change] | None:
         """Changes for a parameterised ``-n``; None when the value cannot be followed."""
+        if ci.kind == "make":
+            return self._follow_make(ctx, ci, site, raw, done)
         if ci.yaml is None or site.scalar is None:
             return None
         y = ci.yaml
@@ -231,6 +251,35 @@ class WorkersFixer(RepoFixer):
                 Edit(f"{label}: {value} -> {new} (used by `{spelled}` on line {site.line})", sc.line, "workers",
                      {"job": ", ".join(sorted(jobs)) or _job(site), "file": ci.path, "old": value, "new": new,
                       "place": label, "used_at": site.line}),
+            ))
+        return changes
+
+
+    def _follow_make(self, ctx: Context, ci: CiFile, site: Site, raw: str, done: set[object]) -> list[_Change] | None:
+        """``-n $(WORKERS)``: the Makefile's ``WORKERS = 8`` / ``?=`` / ``:=`` assignments."""
+        m = _MAKE_REF.fullmatch(raw)
+        if not m:
+            return None
+        name = m.group(1)
+        assign = re.compile(rf"(?m)^[ \t]*(?:override[ \t]+|export[ \t]+)?{re.escape(name)}[ \t]*"
+                            r"(?:\?|::?|\+|!)?=[ \t]*(\d+)[ \t]*\r?$")
+        found = list(assign.finditer(ci.text))
+        if not found:
+            return None
+        changes: list[_Change] = []
+        for a in found:
+            key = ("make", a.start(1))
+            if key in done or not self._wanted(a.group(1)):
+                continue
+            done.add(key)
+            new = str(self.options.to)
+            line = ci.text.count("\n", 0, a.start(1)) + 1
+            changes.append(_Change(
+                Splice(a.start(1), a.end(1), new),
+                Edit(f"variable `{name}`: {a.group(1)} -> {new} (used by `-n {raw}` in {_where(site)} on line "
+                     f"{site.line})", line, "workers",
+                     {"job": _job(site), "file": ci.path, "old": a.group(1), "new": new,
+                      "place": f"make variable {name}", "used_at": site.line}),
             ))
         return changes
 
