@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-CACHE = REPO_ROOT / ".cache"
+#: this area's own cache folder (git-ignored; other test areas keep theirs elsewhere in .cache)
+CACHE = REPO_ROOT / ".cache" / "prisma-tests"
 FIXTURES = REPO_ROOT / "tests" / "fixtures" / "prisma"
 VERSION_FIXTURES = REPO_ROOT / "tests" / "fixtures" / "version"
 #: where the tests keep the wasm engine (git-ignored); the CLI finds it through STABFIX_CACHE_DIR
@@ -31,7 +32,7 @@ os.environ.setdefault("STABFIX_CACHE_DIR", str(STABFIX_CACHE))
 @contextlib.contextmanager
 def file_lock(name: str) -> Iterator[None]:
     """An inter-process lock (xdist workers share the cache folder)."""
-    CACHE.mkdir(exist_ok=True)
+    CACHE.mkdir(parents=True, exist_ok=True)
     with open(CACHE / f"{name}.lock", "w") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
