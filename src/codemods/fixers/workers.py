@@ -312,6 +312,9 @@ def _circle_passes(y: Any, root: Any, kind: str, owner: str, pname: str) -> list
                         if alias is not None and alias.id == "scalar":
                             label += f" (as `{alias.value}`)"
                         out.append((y.get(params, pname), f"{label} `{pname}:` value", {owner}))
+                        values = y.get(params, "matrix", "parameters", pname)
+                        if values is not None and values.id == "sequence":
+                            out.extend((v, f"{label} matrix `{pname}` value", {owner}) for v in values.value)
         return out
     for section in ("jobs", "commands"):
         for holder, node in y.items(y.get(root, section)):
