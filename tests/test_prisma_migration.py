@@ -204,3 +204,8 @@ def test_base_revision_is_honoured(sample_repo: Path) -> None:
     report = codemods.apply("migration", root=sample_repo, mode="diff", name="x", base="HEAD~1")
     assert report.exit_code == 0 and len(report.plan.changes) == 1
     assert report.plan.changes[0].new.decode() == diff_many([DiffRequest(old, new)])[0]
+
+
+def test_from_diff_that_is_not_sql_is_refused(sample_repo: Path) -> None:
+    _fails(sample_repo, "--name", "x", "--from-diff", "-", input="Error: P1012 something went wrong\n",
+           needle="does not end with an SQL statement")

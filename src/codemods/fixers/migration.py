@@ -123,10 +123,16 @@ class MigrationFixer(RepoFixer):
     # -- where the SQL comes from -----------------------------------------------------------
     def _sql(self, ctx: Context, source_rel: str) -> str:
         from ..prisma import migrations as mig
+        from ..prisma.engine import is_empty
 
         o = self.options
         if o.from_diff:
             text = sys.stdin.read() if o.from_diff == "-" else self._read_input(ctx, o.from_diff, "--from-diff")
+            if text.strip() and not text.strip().endswith(";") and not is_empty(text):
+                raise StabfixError(
+                    "--from-diff input does not end with an SQL statement (`;`); pass the output of "
+                    "`prisma migrate diff --script`", path=None if o.from_diff == "-" else o.from_diff,
+                )
             return text if text.endswith("\n") or not text else text + "\n"
         if o.from_log:
             return mig.sql_from_log(self._read_input(ctx, o.from_log, "--from-log"))
@@ -135,7 +141,8 @@ class MigrationFixer(RepoFixer):
     @staticmethod
     def _read_input(ctx: Context, value: str, flag: str) -> str:
         path = Path(value)
-        path = path if path.is_absolute() else ctx.root / path
+        if not path.is_absolute():  # relative to the working directory, else to the root
+            path = path if path.exists() else ctx.root / path
         try:
             return path.read_text(encoding="utf-8", errors="replace")
         except OSError as exc:
