@@ -8,7 +8,10 @@ real 0.4.6 migration history (the --idempotent variant twice).
 
 from __future__ import annotations
 
+import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -83,3 +86,16 @@ def test_real_history_then_idempotent_migration_twice_on_postgres(tmp_path: Path
     pg.execute(script, db)
     pg.execute(script, db)
     assert "LiteLLM_PromptTable_prompt_id_key" in pg.catalog(db)
+
+
+def test_corpus_script(real: tuple[Path, Path]) -> None:
+    """scripts/corpus_prisma.py (also run by hand for the numbers) holds on the real sdists,
+    including the 220 folders of extras 0.4.110 with duplicate stamps and odd names."""
+    from tests.prisma_testlib import CACHE, REPO_ROOT
+
+    proc = subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "corpus_prisma.py"), "--cache",
+                           str(CACHE / "sdists")], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "self-diff of the synced schema: empty" in proc.stdout
+    assert "equals the engine's diff: True" in proc.stdout
+    assert re.search(r"migrations litellm-proxy-extras-0\.4\.110: 220 folders, 10 duplicated stamps, 3 unusual", proc.stdout)
