@@ -120,7 +120,7 @@ def _clean_engine_message(message: str) -> str:
     return re.split(r"\n\s+0: ", message, maxsplit=1)[0].rstrip()
 
 
-def _prepare(text: str, name: str) -> str:
+def _prepare(text: str) -> str:
     try:
         return blank_datasource_urls(text)
     except PrismaSyntaxError:
@@ -134,8 +134,8 @@ def diff_wasm(requests: list[DiffRequest], engine_dir: Path | None = None) -> li
     payload = {
         "diffs": [
             {
-                "from": None if r.old is None else _prepare(r.old, r.old_name),
-                "to": _prepare(r.new, r.new_name),
+                "from": None if r.old is None else _prepare(r.old),
+                "to": _prepare(r.new),
                 "fromName": r.old_name,
                 "toName": r.new_name,
             }
