@@ -209,3 +209,22 @@ def test_base_revision_is_honoured(sample_repo: Path) -> None:
 def test_from_diff_that_is_not_sql_is_refused(sample_repo: Path) -> None:
     _fails(sample_repo, "--name", "x", "--from-diff", "-", input="Error: P1012 something went wrong\n",
            needle="does not end with an SQL statement")
+
+
+def test_auto_falls_back_to_wasm_when_the_cli_cannot_diff(tmp_path: Path) -> None:
+    fake = tmp_path / "prisma"
+    fake.write_text('#!/bin/sh\nif [ "$1" = "--version" ]; then echo "prisma : 6.19.0"; exit 0; fi\n'
+                    'echo "Error: could not download the schema engine" >&2; exit 1\n')
+    fake.chmod(0o755)
+    old, new = "datasource db {\n  provider = \"postgresql\"\n}\n", "datasource db {\n  provider = \"postgresql\"\n}\nmodel A {\n  id Int @id\n}\n"
+    got = engine.diff_many([DiffRequest(old, new)], engine="auto", prisma=str(fake))
+    assert got == engine.diff_many([DiffRequest(old, new)], engine="wasm")
+    assert got[0].startswith("-- CreateTable\nCREATE TABLE \"A\"")
+    with pytest.raises(ToolError, match="could not download the schema engine"):
+        engine.diff_many([DiffRequest(old, new)], engine="cli", prisma=str(fake))
+
+
+def test_engine_cli_without_prisma_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(ToolError, match="`prisma` CLI is not on PATH"):
+        engine.diff_many([DiffRequest(None, "model A {\n id Int @id\n}\n")], engine="cli")
