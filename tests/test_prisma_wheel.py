@@ -6,12 +6,13 @@ import importlib.util
 import subprocess
 import sys
 import sysconfig
+import zipfile
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import REPO_ROOT
-from tests.prisma_testlib import make_repo
+from tests.prisma_testlib import ensure_engine, make_repo
 
 pytestmark = pytest.mark.slow
 
@@ -24,6 +25,9 @@ def test_wheel_installed_in_a_fresh_venv_renders_a_migration(tmp_path: Path) -> 
     proc = subprocess.run(build, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     [wheel] = dist.glob("stabfix-*.whl")
+    with zipfile.ZipFile(wheel) as zf:
+        names = set(zf.namelist())
+    assert {"codemods/templates/migrations/migration.sql.j2", "codemods/prisma/schema_engine_diff.mjs"} <= names
 
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
@@ -54,3 +58,16 @@ def test_wheel_installed_in_a_fresh_venv_renders_a_migration(tmp_path: Path) -> 
     assert proc.returncode == 0, proc.stderr
     created = repo / "db" / "migrations" / "20300101000000_add_b" / "migration.sql"
     assert created.read_text() == "SET LOCAL lock_timeout = '5s';\n\n" + sql
+
+    # the Node script shipped in the wheel drives Prisma's engine
+    ensure_engine()
+    script = tmp_path / "engine_check.py"
+    script.write_text(
+        "import codemods.prisma.engine as e\n"
+        "print(e._SCRIPT)\n"
+        "print(e.diff(None, 'datasource db {\\n  provider = \"postgresql\"\\n}\\nmodel A {\\n  id Int @id\\n}\\n', engine='wasm'))\n"
+    )
+    proc = subprocess.run([str(py), str(script)], capture_output=True, text=True, check=False, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith(str(site / "codemods" / "prisma" / "schema_engine_diff.mjs"))
+    assert 'CREATE TABLE "A"' in proc.stdout
