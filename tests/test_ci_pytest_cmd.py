@@ -131,6 +131,23 @@ def test_splice_verifies_the_result() -> None:
         y.splice([(a, 0, 1, "z\nc: w")])
 
 
+@pytest.mark.parametrize("changed", [
+    "a: &x 1\nb: *x\nc: [p, q]\nd: 'pytest -n 9'\n",   # another value changed
+    "a: &x 1\nb: *x\nc: [p, q]\nd: \"pytest -n 8\"\n",  # the quote style changed
+    "a: &y 1\nb: *y\nc: [p, q]\nd: 'pytest -n 8'\n",   # an anchor renamed
+    "a: &x 1\nb: 1\nc: [p, q]\nd: 'pytest -n 8'\n",    # an alias replaced by a copy
+    "a: &x 1\nb: *x\nc: [p, q, r]\nd: 'pytest -n 8'\n",  # an item added
+    "a: &x 1\nb: *x\nc: {p: q}\nd: 'pytest -n 8'\n",    # a sequence became a mapping
+    "a: &x 1\nb: *x\nc: [p, q]\n",                       # a key removed
+    "a: &x 1\nb: *x\nc: [p, q\nd: 'pytest -n 8'\n",     # no longer parses
+])
+def test_verify_catches_any_other_difference(changed: str) -> None:
+    y = YamlSource("a: &x 1\nb: *x\nc: [p, q]\nd: 'pytest -n 8'\n", "t.yml")
+    y.verify("a: &x 1\nb: *x\nc: [p, q]\nd: 'pytest -n 8'\n", {})  # identical: fine
+    with pytest.raises(StabfixError, match="stabfix bug"):
+        y.verify(changed, {})
+
+
 def test_invalid_yaml_message() -> None:
     with pytest.raises(StabfixError) as err:
         YamlSource("a: [b\nc: d\n", "ci.yml")

@@ -279,54 +279,88 @@ class YamlSource:
         return new_text
 
     def verify(self, new_text: str, expected: dict[int, str]) -> None:
-        """Parse ``new_text`` and check it equals this file except for ``expected`` scalar values."""
-        try:
-            new_docs = compose(new_text, self.rel)
-        except StabfixError as exc:
-            raise StabfixError(f"stabfix bug: the edited file no longer parses ({exc.message}); nothing written",
-                               path=self.rel) from None
-        if len(new_docs) != len(self.documents):
-            raise StabfixError("stabfix bug: the edit changed the number of YAML documents", path=self.rel)
-        seen: set[tuple[int, int]] = set()
+        """Parse ``new_text`` and check it equals this file except for ``expected`` scalar values.
+
+        The new text's parser events are compared with the original node graph walked in document
+        order (an alias where a node was already seen): same structure, anchors, styles and values,
+        apart from the intended values. Parsing without composing keeps the check cheap.
+        """
+        from ruamel.yaml.error import MarkedYAMLError, YAMLError
+        from ruamel.yaml.events import (
+            AliasEvent,
+            CollectionEndEvent,
+            MappingStartEvent,
+            NodeEvent,
+            ScalarEvent,
+            SequenceStartEvent,
+        )
+
+        def bug(what: str, line: int | None = None) -> StabfixError:
+            where = f"line {line}: " if line else ""
+            return StabfixError(f"stabfix bug: {where}{what}; nothing written", path=self.rel)
+
         remaining = dict(expected)
-        for a, b in zip(self.documents, new_docs, strict=True):
-            _same(a, b, expected, remaining, seen, self.rel)
+        want = _walk(self.documents)
+        try:
+            for ev in _yaml().parse(new_text):
+                if not isinstance(ev, (NodeEvent, CollectionEndEvent)):
+                    continue  # stream and document boundaries: the node events carry the structure
+                item: tuple[str, Any] = next(want, ("eof", None))
+                kind, node = item
+                line = ev.start_mark.line + 1
+                if isinstance(ev, AliasEvent):
+                    if kind != "alias" or ev.anchor != getattr(node, "anchor", None):
+                        raise bug("the edit changed an alias", line)
+                elif isinstance(ev, CollectionEndEvent):
+                    if kind != "end":
+                        raise bug("the edit changed the YAML structure", line)
+                elif isinstance(ev, ScalarEvent):
+                    if kind != "scalar":
+                        raise bug("the edit changed the YAML structure", line)
+                    value = expected.get(id(node), node.value)
+                    remaining.pop(id(node), None)
+                    if ev.value != value or ev.style != node.style or ev.anchor != getattr(node, "anchor", None):
+                        raise bug(f"value {node.value!r} became {ev.value!r}, expected {value!r}", line)
+                else:
+                    same_kind = (kind == "mapping" and isinstance(ev, MappingStartEvent)) or (
+                        kind == "sequence" and isinstance(ev, SequenceStartEvent))
+                    if not same_kind or ev.anchor != getattr(node, "anchor", None):
+                        raise bug("the edit changed the YAML structure", line)
+        except MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            raise bug(f"the edited file no longer parses ({' '.join(str(exc.problem).split())})",
+                      mark.line + 1 if mark is not None else None) from None
+        except YAMLError as exc:
+            raise bug(f"the edited file no longer parses ({' '.join(str(exc).split())})") from None
+        if next(want, None) is not None:
+            raise bug("the edit removed part of the YAML structure")
         if remaining:
-            raise StabfixError("stabfix bug: an intended edit did not reach its value", path=self.rel)
+            raise bug("an intended edit did not reach its value")
 
 
-def _same(a: Any, b: Any, expected: dict[int, str], remaining: dict[int, str],
-          seen: set[tuple[int, int]], rel: str) -> None:
-    stack = [(a, b)]
+def _walk(documents: list[Any]) -> Iterator[tuple[str, Any]]:
+    """The node graph in document order as parser-like items: ("scalar"|"mapping"|"sequence"|
+    "alias"|"end", node); a node met again is an alias (its anchor was defined first)."""
+    seen: set[int] = set()
+    stack: list[tuple[str, Any]] = [("node", d) for d in reversed(documents)]
     while stack:
-        x, y = stack.pop()
-        if x is None and y is None:
+        what, node = stack.pop()
+        if what == "end":
+            yield ("end", node)
             continue
-        if x is None or y is None or x.id != y.id or (id(x), id(y)) in seen:
-            if x is None or y is None or x.id != y.id:
-                raise StabfixError("stabfix bug: the edit changed the YAML structure; nothing written", path=rel)
+        if id(node) in seen:
+            yield ("alias", node)
             continue
-        seen.add((id(x), id(y)))
-        line = y.start_mark.line + 1
-        if getattr(x, "anchor", None) != getattr(y, "anchor", None):
-            raise StabfixError(f"stabfix bug: line {line}: an anchor changed; nothing written", path=rel)
-        if x.id == "scalar":
-            want = expected.get(id(x), x.value)
-            remaining.pop(id(x), None)
-            if y.value != want or (x.tag != y.tag and id(x) not in expected):
-                raise StabfixError(
-                    f"stabfix bug: line {line}: value {x.value!r} became {y.value!r}, expected {want!r}; "
-                    "nothing written", path=rel,
-                )
-            continue
-        if x.tag != y.tag or len(x.value) != len(y.value):
-            raise StabfixError(f"stabfix bug: line {line}: the YAML structure changed; nothing written", path=rel)
-        if x.id == "mapping":
-            for (k1, v1), (k2, v2) in zip(x.value, y.value, strict=True):
-                stack.append((k1, k2))
-                stack.append((v1, v2))
-        else:
-            stack.extend(zip(x.value, y.value, strict=True))
+        seen.add(id(node))
+        yield (node.id, node)
+        if node.id == "mapping":
+            stack.append(("end", node))
+            for k, v in reversed(node.value):
+                stack.append(("node", v))
+                stack.append(("node", k))
+        elif node.id == "sequence":
+            stack.append(("end", node))
+            stack.extend(("node", v) for v in reversed(node.value))
 
 
 def compose(text: str, rel: str) -> list[Any]:
