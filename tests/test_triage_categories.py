@@ -27,7 +27,6 @@ make_logs = importlib.util.module_from_spec(_spec)
 sys.modules["make_logs"] = make_logs
 _spec.loader.exec_module(make_logs)
 
-ALL = sorted(CATEGORIES.keys() - {"unknown"}) + ["unknown"]
 EVERY_FIXER = {"noqa", "type-ignore", "pyright-ignore", "version", "prisma-sync", "migration", "auth",
                "workers", "xdist-group", "flaky", "dist"}
 

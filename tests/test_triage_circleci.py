@@ -85,7 +85,7 @@ class FakeCircleCI(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def do_GET(self) -> None:  # noqa: C901 - one route table
+    def do_GET(self) -> None:
         state = self.server.state
         url = urlparse(self.path)
         query = {k: v[0] for k, v in parse_qs(url.query).items()}

@@ -298,6 +298,9 @@ class _Triager:
                 cat.commands = self.parallel(cat.findings)
             elif name == "auth" and ids:
                 cat.commands = [rules.test_command("auth", ids)]
+                cat.commands += [Command("auth-unpatch", [f], note="its tests patch the auth dependency with "
+                                         "unittest.mock, which FastAPI ignores")
+                                 for f in rules.files_of(ids) if rules.patches_auth(self.root / f)]
             elif name == "external" and ids:
                 cat.commands = [rules.test_command("flaky", ids, note="retries calls to providers")]
             elif name == "flaky" and ids:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from .model import Command
 
@@ -97,3 +98,14 @@ def lower_workers(current: int | None) -> int | None:
     if current is None or current <= 1:
         return None
     return max(1, current // 2)
+
+
+_PATCHES_AUTH = re.compile(r"patch(?:\.object)?\(\s*[^()]{0,200}?user_api_key_auth", re.S)
+
+
+def patches_auth(path: Path) -> bool:
+    """Whether a test module patches the auth dependency with unittest.mock (``auth-unpatch`` rewrites it)."""
+    try:
+        return bool(_PATCHES_AUTH.search(path.read_text(encoding="utf-8", errors="replace")))
+    except OSError:
+        return False

@@ -171,8 +171,9 @@ class _Scanner:
             self.end_block()
             self.handle(number, text)
             return
-        self.block_lines.append(text)
-        done = (kind == "ruff" and text.rstrip() == "]") or (kind == "pyright" and text.rstrip() == "}")
+        # the closing bracket is at column 0 (output without a final newline may run into the next line)
+        done = (kind == "ruff" and text.startswith("]")) or (kind == "pyright" and text.startswith("}"))
+        self.block_lines.append(text[:1] if done else text)
         if done or len(self.block_lines) > 2_000_000:
             self.end_block()
 
