@@ -581,14 +581,18 @@ class Site:
 
         A name may also be the reusable command (or make target, tox env) that holds the text.
         """
-        if not names:
+        if self.container[0] == "command" and self.container[1] in names:
             return True
-        if self.container[1] and self.container[1] in names and self.container[0] == "command":
-            return True
-        jobs = set(self.jobs) or ({self.container[1]} if self.container[1] else set())
-        if jobs and jobs <= names:
-            return True
-        return None if jobs & names else False
+        return select_jobs(set(self.jobs) or ({self.container[1]} if self.container[1] else set()), names)
+
+
+def select_jobs(jobs: set[str], names: set[str]) -> bool | None:
+    """True when ``names`` is empty or holds all of ``jobs``, None when it holds only some, else False."""
+    if not names:
+        return True
+    if jobs and jobs <= names:
+        return True
+    return None if jobs & names else False
 
 
 @dataclass
@@ -601,6 +605,7 @@ class CiFile:
     sites: list[Site] = field(default_factory=list)
     yaml: Any = None  # yamlsplice.YamlSource
     job_names: set[str] = field(default_factory=set)
+    source: Any = None  # the SourceFile it was read from (collect_ci_files), for proposing edits
 
 
 def line_at(ci: CiFile, site: Site, offset: int) -> int:
@@ -987,5 +992,7 @@ def collect_ci_files(ctx: Any, default_files: Sequence[str]) -> list[CiFile]:
         if kind == "unknown":
             raise StabfixError("not a CI file stabfix knows (YAML, Makefile, tox.ini, pyproject.toml, *.sh)",
                                path=source.rel)
-        out.append(scan_file(source.rel, source.text, kind))
+        ci = scan_file(source.rel, source.text, kind)
+        ci.source = source
+        out.append(ci)
     return out

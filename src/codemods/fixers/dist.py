@@ -82,7 +82,7 @@ class DistFixer(RepoFixer):
             return
         marks = _MarkFinder(ctx.root)
         for ci in files:
-            source = ctx.read(ci.path)
+            source = ci.source
             splices: list[Splice] = []
             edits: list[Edit] = []
             for site in ci.sites:

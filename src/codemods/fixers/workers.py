@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 from ..errors import FileFailure, StabfixError, UsageError
 from ..options import option, split_list
 from ..plan import Edit
-from ..pytest_cmd import CiFile, Site, Splice, apply_splices, collect_ci_files, line_at
+from ..pytest_cmd import CiFile, Site, Splice, apply_splices, collect_ci_files, line_at, select_jobs
 from .base import Context, DemoSpec, RepoFixer
 
 _CIRCLE_REF = re.compile(r"<<\s*(pipeline\.)?parameters\.([\w-]+)\s*>>")
@@ -92,11 +92,7 @@ class WorkersFixer(RepoFixer):
     def _in_scope(self, ctx: Context, site: Site, line: int, jobs: set[str] | None = None) -> bool:
         """Does --job select this place? ``jobs`` overrides the site's jobs (parameter places)."""
         selected = set(self.options.job)
-        if jobs is not None:
-            verdict: bool | None = True if not selected else (
-                True if jobs and jobs <= selected else (None if jobs & selected else False))
-        else:
-            verdict = site.selected_by(selected)
+        verdict = site.selected_by(selected) if jobs is None else select_jobs(jobs, selected)
         if verdict is None:
             shared = sorted(jobs if jobs is not None else set(site.jobs))
             ctx.warn(f"not changed: this text is shared by jobs {', '.join(shared)} (an anchor or a "
@@ -121,7 +117,7 @@ class WorkersFixer(RepoFixer):
             ctx.info("nothing to do: no pytest invocation in " + ", ".join(f.path for f in files))
             return
         for ci in files:
-            source = ctx.read(ci.path)
+            source = ci.source
             try:
                 changes = self._plan_file(ctx, ci)
                 if not changes:
