@@ -183,6 +183,8 @@ def add_codes(line: ParsedLine, kind: str, codes: list[str], reason: str | None 
         if found:
             _remove(line, found[0])
         _insert(line, slot, seg)
+        if reason and not found:
+            _insert(line, slot + 1, Segment(SEP, _reason(reason), "other"))
         return LineEdit(line.render(), added=missing)
     if found and found[1].codes is None:
         return LineEdit(before, blanket=True)
@@ -201,11 +203,33 @@ def add_codes(line: ParsedLine, kind: str, codes: list[str], reason: str | None 
         while index < len(line.segments) and line.segments[index].kind in ("type-ignore", "type-comment"):
             index += 1
         _insert(line, index, seg)
+        if reason:
+            _insert(line, index + 1, Segment(SEP, _reason(reason), "other"))
     else:
         if reason:
-            seg.rest = SEP + "# " + reason.lstrip("# ").rstrip()
+            seg.rest = SEP + _reason(reason)
         _insert(line, len(line.segments), seg)
     return LineEdit(line.render(), added=sorted(set(codes)))
+
+
+def fresh(line: str, kind: str, codes: list[str], reason: str | None = None) -> str:
+    """Fast path of :func:`add_codes` for a line without any comment (same output)."""
+    code = line.rstrip()
+    joined = ", ".join(sorted(set(codes)))
+    if kind == "noqa":
+        directive = f"# noqa: {joined}"
+    elif kind == "type-ignore":
+        directive = f"# type: ignore[{joined}]"
+    else:
+        directive = f"# pyright: ignore[{joined}]"
+    if reason:
+        directive += SEP + _reason(reason)
+    return code + SEP + directive + line[len(code):]
+
+
+def _reason(text: str) -> str:
+    """``--reason`` as a comment of its own: ``# TEXT``."""
+    return "# " + text.lstrip("# ").rstrip()
 
 
 def remove_codes(line: ParsedLine, kind: str, codes: list[str] | None) -> LineEdit:

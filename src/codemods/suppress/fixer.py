@@ -122,7 +122,7 @@ class SuppressFixer(FileFixer):
         if not path.is_absolute() and not path.exists() and (ctx.root / path).exists():
             path = ctx.root / path
         try:
-            return path.read_text(encoding="utf-8"), name
+            return path.read_bytes().decode("utf-8"), name
         except FileNotFoundError:
             raise ToolError(f"report {name} does not exist") from None
         except (OSError, UnicodeDecodeError) as exc:
@@ -145,8 +145,9 @@ class SuppressFixer(FileFixer):
         rels: dict[str, str | None] = {}
         out: dict[str, list[Item]] = defaultdict(list)
         missing: dict[str, int] = defaultdict(int)
+        filtering = bool(self.options.select or self.options.ignore)
         for d in diags:
-            if not self._wanted(d.code):
+            if filtering and not self._wanted(d.code):
                 self._dropped += 1
                 continue
             rel = rels.get(d.path, "")
@@ -263,7 +264,14 @@ class SuppressFixer(FileFixer):
         new_lines: dict[int, str] = {}
         for line in sorted(set(adds) | set(removes)):
             content = lm.content(line)
-            parsed = cm.parse_line(content, lm.comment_col(line))
+            col = lm.comment_col(line)
+            if col is None and line not in removes:  # the common case: a line without comments
+                codes = sorted(adds[line])
+                new_lines[line] = cm.fresh(content, self.kind, codes, opts.reason)
+                edits.append(Edit(f"{self.kind}: " + ", ".join(f"+{c}" for c in codes), line, "suppress",
+                                  {"added": codes, "removed": []}))
+                continue
+            parsed = cm.parse_line(content, col)
             removed: list[str] = []
             for codes in removes.get(line, []):
                 res = cm.remove_codes(parsed, self.kind, codes or None)

@@ -38,6 +38,7 @@ _TOKEN = re.compile(
     re.S,
 )
 _FSTRING = frozenset("fFtT")
+_PREFIX = frozenset("rRbBuUfFtT")
 
 
 class NeedsTokenize(Exception):
@@ -62,10 +63,14 @@ class LineMap:
             n -= 1
         return n
 
+    _cache: dict[int, str] = field(default_factory=dict, repr=False)
+
     def content(self, line: int) -> str:
         """Line ``line`` without its line ending."""
-        start, end = self.starts[line - 1], self.starts[line]
-        return self.text[start:end].rstrip("\r\n")
+        got = self._cache.get(line)
+        if got is None:
+            got = self._cache[line] = self.text[self.starts[line - 1]:self.starts[line]].rstrip("\r\n")
+        return got
 
     def comment_col(self, line: int) -> int | None:
         """Column where the line's comment starts, or None."""
@@ -108,9 +113,44 @@ def _line_starts(text: str) -> list[int]:
     return starts
 
 
-def _balanced(body: str) -> bool:
-    body = body.replace("{{", "").replace("}}", "")
-    return body.count("{") == body.count("}")
+def _is_fstring(text: str, s: int) -> bool:
+    """The string literal starting (at its quote) at ``s`` has an f/t prefix."""
+    i = s
+    while i > 0 and s - i < 2 and text[i - 1] in _PREFIX:
+        i -= 1
+    if i == s or not _FSTRING.intersection(text[i:s]):
+        return False
+    return i == 0 or not (text[i - 1].isalnum() or text[i - 1] == "_")
+
+
+def _complete(body: str) -> bool:
+    """False when an f-string body ends inside a replacement field (3.12 nested same quotes)."""
+    if "{" not in body:
+        return True
+    naive = body.replace("{{", "").replace("}}", "")
+    if naive.count("{") == naive.count("}"):
+        return True
+    q = 3 if body[:3] in ('"""', "\'\'\'") else 1
+    inner, depth, quote, i = body[q:-q], 0, "", 0
+    while i < len(inner):
+        c = inner[i]
+        if depth == 0:
+            if c in "{}" and inner.startswith(c * 2, i):
+                i += 2
+                continue
+            if c == "{":
+                depth = 1
+        elif quote:
+            if c == quote:
+                quote = ""
+        elif c in "'\"":
+            quote = c
+        elif c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+        i += 1
+    return depth == 0
 
 
 def _fast(text: str, lm: LineMap, stop: int) -> None:
@@ -128,10 +168,8 @@ def _fast(text: str, lm: LineMap, stop: int) -> None:
             s, e = m.span("s")
             if s >= stop:
                 return
-            if (s and text[s - 1] in _FSTRING) or (s > 1 and text[s - 2] in _FSTRING):
-                body = text[s:e]
-                if "{" in body and not _balanced(body):
-                    raise NeedsTokenize
+            if s and text[s - 1] in _PREFIX and _is_fstring(text, s) and not _complete(text[s:e]):
+                raise NeedsTokenize
             if find("\n", s, e) != -1 or find("\r", s, e) != -1:
                 first = bisect.bisect_right(starts, s)
                 last = bisect.bisect_right(starts, e - 1)

@@ -41,7 +41,7 @@ _PYRIGHT_UNUSED_RULE = re.compile(r'^Unnecessary "# pyright: ignore" rule: "([^"
 _PYRIGHT_UNUSED_ALL = re.compile(r'^Unnecessary "# pyright: ignore" comment')
 
 
-@dataclass
+@dataclass(slots=True)
 class Diagnostic:
     """One reported problem, normalised: 1-based lines, 0-based columns (None when unknown)."""
 
@@ -132,35 +132,28 @@ def _ruff(items: Any, source: str) -> list[Diagnostic]:
     if not isinstance(items, list):
         raise _fail(source, f"not a ruff report (expected a JSON array); produce it with {HOW['ruff']}")
     out: list[Diagnostic] = []
-    for i, item in enumerate(items):
-        try:
+    append = out.append
+    i = 0
+    try:
+        for i, item in enumerate(items):  # noqa: B007 - i names the bad entry below
             loc = item["location"]
             end = item.get("end_location") or {}
-            path = item["filename"]
-            row = _int(loc["row"])
-            if row is None or not isinstance(path, str):
-                raise KeyError("row")
-            if "noqa_row" not in item:
-                raise KeyError("noqa_row")
-        except (KeyError, TypeError, AttributeError):
-            raise _fail(
-                source, f"entry {i} is not a ruff diagnostic (needs filename, location, noqa_row); "
-                f"produce the report with {HOW['ruff']}"
-            ) from None
-        code = item.get("code") if isinstance(item.get("code"), str) else None
-        col = _int(loc.get("column"))
-        ecol = _int(end.get("column"))
-        message = str(item.get("message", ""))
-        unused = None
-        if code == "RUF100":
-            inside = message.partition("(")[2]
-            unused = _BACKTICKED.findall(inside)
-        out.append(
-            Diagnostic(
-                "ruff", path, row, col - 1 if col else None, _int(end.get("row")),
-                ecol - 1 if ecol else None, code, message, _int(item.get("noqa_row")), unused,
-            )
-        )
+            code = item.get("code")
+            message = item.get("message") or ""
+            col = loc.get("column")
+            ecol = end.get("column")
+            append(Diagnostic(
+                "ruff", item["filename"], loc["row"], col - 1 if col else None, end.get("row"),
+                ecol - 1 if ecol else None, code, message, item["noqa_row"],
+                _BACKTICKED.findall(message.partition("(")[2]) if code == "RUF100" else None,
+            ))
+            if not isinstance(out[-1].line, int) or not isinstance(out[-1].path, str):
+                raise TypeError
+    except (KeyError, TypeError, AttributeError):
+        raise _fail(
+            source, f"entry {i} is not a ruff diagnostic (needs filename, location, noqa_row); "
+            f"produce the report with {HOW['ruff']}"
+        ) from None
     return out
 
 
