@@ -57,7 +57,8 @@ class Segment:
             return self.sep + self.text
         codes = ", ".join(self.codes or [])
         if self.kind == "type-ignore":
-            body = f"# type: ignore[{codes}]"
+            # text glued to a type-ignore is an error for mypy: it becomes a comment of its own
+            body = f"# type: ignore[{codes}]" + (f"{SEP}# {self.rest.strip()}" if self.rest.strip() else "")
         elif self.kind == "pyright":
             body = f"# pyright: ignore[{codes}]" + self.rest
         else:  # the noqa directive
@@ -134,10 +135,6 @@ class LineEdit:
     removed: list[str] = field(default_factory=list)
     blanket: bool = False  # a blanket directive already covers the request
 
-    @property
-    def changed(self) -> bool:
-        return bool(self.added or self.removed)
-
 
 def _first_slot(line: ParsedLine) -> int:
     """Index where a type-ignore must go: first, or right after a PEP 484 type comment."""
@@ -179,7 +176,8 @@ def add_codes(line: ParsedLine, kind: str, codes: list[str], reason: str | None 
         missing = sorted(set(codes) - set(have or []))
         if found and found[0] == slot and not missing:
             return LineEdit(before)
-        seg = Segment(SEP, "", "type-ignore", merge_codes(have, codes), changed=True)
+        rest = found[1].rest if found else ""
+        seg = Segment(SEP, "", "type-ignore", merge_codes(have, codes), rest, changed=True)
         if found:
             _remove(line, found[0])
         _insert(line, slot, seg)
