@@ -154,7 +154,7 @@ def list_fixers() -> list[FixerInfo]:
 def make_fixer(name: str, root: Path, given: dict[str, Any]) -> tuple[Fixer, dict[str, Any]]:
     """Instantiate a fixer with options from ``[tool.stabfix.<name>]`` overridden by ``given``."""
     cls = registry.load(name)
-    table = config_mod.load(root, registry.names())
+    table = config_mod.load(root, registry.names(), registry.SHARED_TABLES)
     section = table.get(name, {})
     opts = options.build(cls.Options, name, section, given)
     return cls(opts), table

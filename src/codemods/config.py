@@ -26,7 +26,7 @@ GLOBAL_KEYS = {
 }
 
 
-def load(root: Path, fixer_names: list[str]) -> dict[str, Any]:
+def load(root: Path, fixer_names: list[str], shared_tables: tuple[str, ...] = ()) -> dict[str, Any]:
     """The ``[tool.stabfix]`` table of ``root/pyproject.toml`` (empty when there is none)."""
     path = root / "pyproject.toml"
     if not path.is_file():
@@ -40,7 +40,7 @@ def load(root: Path, fixer_names: list[str]) -> dict[str, Any]:
         raise ConfigError("[tool.stabfix] must be a table", path="pyproject.toml")
     for key, value in table.items():
         if isinstance(value, dict):
-            if key not in fixer_names:
+            if key not in fixer_names and key not in shared_tables:
                 raise ConfigError(
                     f"[tool.stabfix.{key}]: unknown fixer `{key}` (fixers: {', '.join(fixer_names)})",
                     path="pyproject.toml",

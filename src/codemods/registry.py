@@ -30,6 +30,10 @@ FIXERS: dict[str, str] = {
 }
 
 
+#: `[tool.stabfix.<name>]` tables shared by several fixers (validated by the fixers that read them)
+SHARED_TABLES: tuple[str, ...] = ("prisma",)
+
+
 def names() -> list[str]:
     return list(FIXERS)
 
