@@ -128,6 +128,12 @@ class LogReader:
             args += ["-e", k.decode("latin-1")]
         env = {**os.environ, "LC_ALL": "C"}
         proc = subprocess.Popen([*args, "--", str(self.path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        wc = shutil.which("wc")  # counts the lines on the other core meanwhile
+        counter = None
+        if wc:
+            with open(self.path, "rb") as src:  # the child keeps its own copy of the descriptor
+                counter = subprocess.Popen([wc, "-l"], stdin=src, stdout=subprocess.PIPE,
+                                           stderr=subprocess.DEVNULL, env=env)
         assert proc.stdout is not None
         resume = 0  # lines before this byte offset were already read while following a block
         try:
@@ -150,12 +156,17 @@ class LogReader:
                         resume = raw.tell()
         finally:
             proc.stdout.close()
-            err = proc.stderr.read() if proc.stderr else b""
+            err = b""
+            if proc.stderr:
+                err = proc.stderr.read()
+                proc.stderr.close()
             code = proc.wait()
         if code not in (0, 1):
+            if counter:
+                counter.kill()
             raise StabfixError(f"{self.path}: grep failed ({err.decode(errors='replace').strip()}); "
                                "set STABFIX_TRIAGE_NO_GREP=1 to read the log in Python")
-        self.lines_read = _count_lines(self.path)
+        self.lines_read = _count_lines(self.path, counter)
 
     def _lines_python(self, trigger: re.Pattern[bytes]) -> Iterator[tuple[int, str]]:
         lineno = 0
@@ -203,7 +214,18 @@ class LogReader:
         self.lines_read = lineno
 
 
-def _count_lines(path: Path) -> int:
+def _count_lines(path: Path, counter: subprocess.Popen[bytes] | None = None) -> int:
+    """Lines in the file (a last line without newline counts), from ``wc -l`` when it ran."""
+    if counter is not None:
+        out, _ = counter.communicate()
+        if counter.returncode == 0 and out.strip().isdigit():
+            with open(path, "rb") as fh:
+                fh.seek(0, os.SEEK_END)
+                size = fh.tell()
+                if size:
+                    fh.seek(size - 1)
+                    return int(out) + (fh.read(1) != b"\n")
+                return 0
     count, last = 0, b"\n"
     with open(path, "rb") as fh:
         while True:

@@ -22,11 +22,10 @@ from .logs import LogReader, job_from_name
 # codes and timestamps around them do not matter). Lines inside a pytest failure section and
 # inside JSON / SQL blocks are read by following the log, so their words need not be here.
 KEYWORDS: tuple[bytes, ...] = (
-    b"FAILED", b"ERROR", b"____", b"====", b"#!/bin/", b"Exited with code", b"crashed", b"node down",
-    b"Killed", b"MemoryError", b"Out of memory", b"exit status 137", b"workers", b"pytest",
-    b"error:", b'"cell"', b'"severity"', b'"generalDiagnostics"', b"--> ", b"Found ",
-    b"chema change", b"Stdout:", b"differ", b"out of sync", b"but you have", b"No matching distribution",
-    b"Could not find a version",
+    b"FAILED", b"ERROR", b"______", b"======", b"====>>", b"#!/bin/", b"Exited with code", b"crashed",
+    b"node down", b"Killed", b"MemoryError", b"Out of memory", b"workers", b"pytest", b"error:", b'"cell"',
+    b'"severity"', b'"generalDiagnostics"', b" --> ", b"Found ", b"chema change", b"Stdout:", b"differ",
+    b"out of sync", b"but you have", b"No matching distribution",
 )
 
 _SUMMARY = re.compile(r"^(?:\[gw\d+\]\s+(?:\[\s*\d+%\]\s+)?)?(FAILED|ERROR)\s+(\S.*?)(?:\s+-\s+(.*))?\s*$")
