@@ -1,0 +1,104 @@
+"""`triage --apply` (dry run: the combined diff, nothing written) and the command -> fixer option mapping."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from codemods.errors import StabfixError
+from codemods.triage.model import Command
+from codemods.triage.runner import kwargs_for, merge
+
+LOG = """====>> Run proxy unit tests
+#!/bin/bash -eo pipefail
+python -m pytest tests/proxy_unit_tests -n 8
+=========================== short test summary info ============================
+FAILED tests/proxy_unit_tests/test_proxy_routes.py::test_model_list - assert 401 == 200
+FAILED tests/proxy_unit_tests/test_proxy_routes.py::test_health_liveliness_is_public - httpx.ConnectError: [Errno 111] Connection refused
+FAILED tests/proxy_unit_tests/test_proxy_routes.py::TestKeyList::test_list_keys - Failed: Timeout >300.0s
+======================== 3 failed, 5 passed in 12.00s =========================
+Exited with code exit status 1
+"""
+
+
+def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=False)
+
+
+def test_dry_run_combined_diff_applies_and_writes_nothing(sample_repo: Path, tmp_path: Path) -> None:
+    log = tmp_path / "proxy_unit_testing.log"
+    log.write_text(LOG)
+    before = {p: p.read_bytes() for p in sample_repo.rglob("*") if p.is_file() and ".git" not in p.parts}
+    proc = subprocess.run([sys.executable, "-m", "codemods.triage.cli", str(log), "--root", str(sample_repo),
+                           "--out", str(tmp_path / "o"), "--apply", "--quiet"],
+                          capture_output=True, text=True, check=False, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    after = {p: p.read_bytes() for p in sample_repo.rglob("*") if p.is_file() and ".git" not in p.parts}
+    assert after == before  # a dry run writes nothing
+    diff = proc.stdout
+    # auth and flaky (external + timing merged into one run) both change test_proxy_routes.py:
+    # one diff of that file, taken from a scratch copy where both ran one after the other
+    assert diff.count("diff --git a/tests/proxy_unit_tests/test_proxy_routes.py") == 1
+    assert "+    app.dependency_overrides[ps.user_api_key_auth] = lambda: UserAPIKeyAuth(" in diff
+    assert diff.count("+@pytest.mark.flaky(") == 1 and diff.count("+    @pytest.mark.flaky(") == 1
+    (tmp_path / "combined.diff").write_text(diff)
+    check = _git(sample_repo, "apply", "--check", str(tmp_path / "combined.diff"))
+    assert check.returncode == 0, check.stderr
+    assert "stabfix apply auth tests/proxy_unit_tests/test_proxy_routes.py" in proc.stderr
+    assert "would change 1 file(s)" in proc.stderr
+
+
+def test_apply_json_reports_each_run(sample_repo: Path, tmp_path: Path) -> None:
+    log = tmp_path / "proxy_unit_testing.log"
+    log.write_text(LOG)
+    proc = subprocess.run([sys.executable, "-m", "codemods.triage.cli", str(log), "--root", str(sample_repo),
+                           "--out", str(tmp_path / "o"), "--apply", "--json"],
+                          capture_output=True, text=True, check=False, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    runs = data["apply"]["runs"]
+    assert [r["argv"][2] for r in runs] == ["auth", "flaky"]
+    assert all(r["changed"] == ["tests/proxy_unit_tests/test_proxy_routes.py"] for r in runs)
+    assert data["apply"]["write"] is False and data["apply"]["diff"].startswith("diff --git ")
+
+
+def test_write_needs_apply(tmp_path: Path) -> None:
+    log = tmp_path / "x.log"
+    log.write_text(LOG)
+    proc = subprocess.run([sys.executable, "-m", "codemods.triage.cli", str(log), "--write"],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 2 and "--write needs --apply" in proc.stderr
+
+
+def test_merge_joins_same_fixer_runs() -> None:
+    a = Command("flaky", ["t/a.py"], [("--only", "t/a.py::x")])
+    b = Command("flaky", ["t/a.py", "t/b.py"], [("--only", "t/b.py::y")], stopgap=True)
+    c = Command("workers", [], [("--to", "4"), ("--job", "j")], available=False)
+    merged = merge([a, b, c])
+    assert [m.argv() for m in merged] == [
+        ["stabfix", "apply", "flaky", "t/a.py", "t/b.py", "--only", "t/a.py::x", "--only", "t/b.py::y"]]
+
+
+def test_flags_map_to_the_fixers_options() -> None:
+    """Every flag triage proposes maps to an option of the registered fixer, as the CLI parses it."""
+    cases = {
+        ("noqa", ("--from", "r.json")): {"from_report": "r.json"},
+        ("noqa", ("--run", None)): {"run": True},
+        ("type-ignore", ("--from", "m.txt")): {"from_report": "m.txt"},
+        ("pyright-ignore", ("--from", "p.json")): {"from_report": "p.json"},
+        ("workers", ("--to", "4"), ("--job", "local_testing")): {"to": "4", "job": ["local_testing"]},
+        ("dist", ("--mode", "loadgroup"), ("--job", "x")): {"dist_mode": "loadgroup", "job": ["x"]},
+        ("migration", ("--name", "x"), ("--from-log", "f")): {"name": "x", "from_log": "f"},
+        ("version", ("--set", "1.0"), ("--package", "p")): {"set": "1.0", "package": "p"},
+        ("xdist-group", ("--group", "heavy"), ("--only", "a")): {"group": "heavy", "only": ["a"]},
+        ("auth", ("--only", "t.py::a"), ("--only", "t.py::b[1,2]")): {"only": ["t.py::a", "t.py::b[1,2]"]},
+        ("flaky", ("--only", "t.py::a")): {"only": ["t.py::a"]},
+    }
+    for (fixer, *flags), expected in cases.items():
+        assert kwargs_for(Command(fixer, [], list(flags))) == expected, fixer
+    with pytest.raises(StabfixError, match="has no option --nope"):
+        kwargs_for(Command("flaky", [], [("--nope", "1")]))
