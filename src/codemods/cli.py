@@ -20,7 +20,10 @@ import click
 from ._version import __version__
 
 #: top-level commands that live in their own modules: name -> "module:attribute" (a click command)
-EXTRA_COMMANDS: dict[str, str] = {}
+EXTRA_COMMANDS: dict[str, str] = {
+    "triage": "codemods.triage.cli:command",
+    "ci": "codemods.circleci:group",
+}
 
 
 def _fail(message: str) -> NoReturn:
