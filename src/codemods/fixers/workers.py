@@ -338,10 +338,14 @@ def _node_at(y: Any, root: Any, path: tuple[Any, ...]) -> Any:
 
 
 def _github_places(y: Any, root: Any, site: Site, raw: str) -> list[tuple[Any, str, set[str]]]:
-    """Where a GitHub ``-n "${WORKERS}"`` / ``${{ inputs.x }}`` / ``${{ matrix.x }}`` is written."""
+    """Where a GitHub ``-n "${WORKERS}"`` / ``${{ inputs.x }}`` / ``${{ matrix.x }}`` (or a GitLab
+    ``-n $WORKERS`` with ``variables:``) is written."""
     path = site.scalar.path
     jobs = set(site.jobs)
-    job_node = _node_at(y, root, path[:2]) if len(path) >= 2 and path[0] == "jobs" else None
+    if len(path) >= 2 and path[0] == "jobs":
+        job_node = _node_at(y, root, path[:2])
+    else:  # GitLab CI: jobs are top-level keys
+        job_node = _node_at(y, root, path[:1]) if site.kind == "yaml" and path else None
     out: list[tuple[Any, str, set[str]]] = []
 
     def inputs(name: str) -> None:
@@ -366,7 +370,11 @@ def _github_places(y: Any, root: Any, site: Site, raw: str) -> list[tuple[Any, s
     name = m.group(1) or m.group(2)
     step_node = _node_at(y, root, path[:4]) if len(path) >= 4 and path[2] == "steps" else None
     for scope, node in (("step", step_node), ("job", job_node), ("workflow", root)):
-        value = y.get(node, "env", name) if node is not None else None
+        value = None
+        for key in ("env", "variables"):  # GitHub Actions `env:`, GitLab CI `variables:`
+            value = y.get(node, key, name) if node is not None else None
+            if value is not None:
+                break
         if value is None or value.id != "scalar":
             continue
         inner = _INPUT_REF.fullmatch(str(value.value).strip())
