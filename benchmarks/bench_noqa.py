@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-from corpus_noqa_litellm import BIN, PACKAGE, REPO, SELECT, VERSION, fetch_sdist, unpack  # noqa: E402
+from corpus_noqa_litellm import BIN, PACKAGE, REPO, SELECT, VERSION, fetch_sdist, unpack
 
 RUFF = [str(BIN / "ruff"), "check", "--isolated", "--no-cache", "--select", SELECT]
 LOAD_AND_READ = """

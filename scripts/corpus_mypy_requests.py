@@ -21,9 +21,10 @@ import tempfile
 import time
 import tokenize
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus_noqa_litellm import BIN, REPO, fetch_sdist, unpack  # noqa: E402
+from corpus_noqa_litellm import BIN, REPO, fetch_sdist, unpack
 
 PACKAGE, VERSION = "requests", "2.32.3"
 MYPY = "mypy --strict src/requests"
@@ -44,7 +45,7 @@ def code_tokens(data: bytes) -> list[tuple[int, str]]:
     return [(t.type, t.string) for t in tokenize.tokenize(io.BytesIO(data).readline) if t.type != tokenize.COMMENT]
 
 
-def stabfix(root: Path, *extra: str) -> tuple[dict[str, object], float]:
+def stabfix(root: Path, *extra: str) -> tuple[dict[str, Any], float]:
     argv = [str(BIN / "stabfix"), "apply", "type-ignore", "--root", str(root), "--run", "--command", MYPY,
             "--json", "--quiet", *extra]
     start = time.perf_counter()
@@ -80,7 +81,7 @@ def run(work: Path, cache: Path) -> int:
     assert isinstance(totals, dict)
     print(f"stabfix apply type-ignore --run --until-clean: {result['rounds']} round(s), {took:.1f} s; "
           f"{totals['changed']} files changed, {totals['edits']} line edits")
-    for n in result["notices"]:  # type: ignore[union-attr]
+    for n in result["notices"]:
         if n["level"] == "info" or n["path"]:
             print(f"  {n['level']}: {n['path'] or ''}{':' + str(n['line']) if n['line'] else ''} {n['message']}")
     ok = True
@@ -100,7 +101,7 @@ def run(work: Path, cache: Path) -> int:
     ok &= not broken
     print(f"changed files: {len(changed)}; compile/token problems: {len(broken)} {broken[:5]}")
     second, _ = stabfix(root, "--check")
-    again = second["totals"]["changed"]  # type: ignore[index]
+    again = second["totals"]["changed"]
     ok &= again == 0
     print(f"second run (--check): {again} files would change")
     print("OK" if ok else "FAILED")

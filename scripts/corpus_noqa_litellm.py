@@ -26,6 +26,7 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -79,7 +80,7 @@ def keyed(items: list[dict[str, object]], root: Path) -> Counter[tuple[str, int,
     return out
 
 
-def stabfix(root: Path, report: Path, mode: str) -> tuple[dict[str, object], float]:
+def stabfix(root: Path, report: Path, mode: str) -> tuple[dict[str, Any], float]:
     argv = [str(BIN / "stabfix"), "apply", "noqa", "--root", str(root), "--from", str(report), "--json", "--quiet"]
     if mode == "check":
         argv.append("--check")
@@ -131,7 +132,7 @@ def run(work: Path, cache: Path) -> int:
             not_suppressible[(n["path"], n["line"], code)] += 1
             reasons[why.split(":")[-1].strip()[:60] if "whitespace-only" not in why else "whitespace-only line"] += 1
     codes_added = 0
-    for f in result["files"]:  # type: ignore[union-attr]
+    for f in result["files"]:
         for e in f["edits"]:
             written[(f["path"], e["line"])] = set(e["added"])
             codes_added += len(e["added"])
@@ -177,7 +178,7 @@ def run(work: Path, cache: Path) -> int:
     report2 = work / "ruff2.json"
     report2.write_text(after_report, encoding="utf-8")
     second, took2 = stabfix(root, report2, "check")
-    again = second["totals"]["changed"]  # type: ignore[index]
+    again = second["totals"]["changed"]
     ok &= again == 0
     print(f"second run (--check): {again} files would change ({took2:.1f} s)")
     print("OK" if ok else "FAILED")

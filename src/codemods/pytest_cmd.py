@@ -12,6 +12,12 @@ options and the test paths it runs, with offsets so that callers edit by splicin
 Nothing here guesses from substrings: ``conda create -n env``, ``echo -n``, ``head -n 5``,
 comments, quoted strings and other commands on the same line are never pytest invocations.
 :func:`parse_args` reads a bare argument string (``addopts``) the same way.
+
+File level: :func:`scan_file` finds every invocation of one CI file (CircleCI / GitHub Actions /
+other YAML located with :mod:`codemods.yamlsplice`, Makefile recipes, tox.ini ``commands``,
+pyproject.toml ``addopts``) with the jobs that run it and its line; :func:`apply_splices` makes
+offset edits to such a file and checks the result. The ``workers`` and ``dist`` fixers are built on
+it; ``xdist-group`` and ``triage`` can use :func:`scan_file` and :attr:`Invocation.uses_xdist`.
 """
 
 from __future__ import annotations
@@ -29,12 +35,21 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 __all__ = [
+    "CiFile",
     "Invocation",
     "Option",
+    "Site",
+    "Splice",
     "Word",
+    "apply_splices",
+    "collect_ci_files",
+    "file_kind",
     "find_invocations",
     "lex",
+    "line_at",
     "parse_args",
+    "scan_file",
+    "select_jobs",
     "words_from_list",
 ]
 
