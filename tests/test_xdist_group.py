@@ -70,7 +70,8 @@ def test_warns_without_loadgroup_and_on_bad_pins(sample_repo: Path) -> None:
     (sample_repo / "requirements.txt").write_text("pytest==9.2.0\npytest-xdist==3.8.0\n")
     report = codemods.apply("xdist-group", ["tests/local_testing"], root=sample_repo, group="heavy")
     messages = " ".join(n.message for n in report.plan.notices)
-    assert "--dist loadgroup" in messages and ".circleci/config.yml:" in messages
+    assert "--dist loadgroup" in messages and ".circleci/config.yml:26" in messages
+    assert ".circleci/config.yml:40" not in messages  # that job runs tests/proxy_unit_tests only
     assert "pytest-xdist #1386" in messages
 
 

@@ -23,23 +23,34 @@ class DistSetting:
     file: str
     line: int
     mode: str | None  # "loadgroup", "load", ... or None when -n is used without --dist
+    test_paths: tuple[str, ...] = ()  # what the invocation runs (empty: pytest's default, everything)
+
+    def runs(self, rel: str) -> bool:
+        """Might this invocation run the test file ``rel`` (root-relative POSIX path)?"""
+        if not self.test_paths:
+            return True
+        for p in self.test_paths:
+            p = p.split("::")[0].strip("/").removeprefix("./")
+            if p in ("", ".") or rel == p or rel.startswith(p + "/"):
+                return True
+        return False
 
 
 _YAML_KEY = re.compile(r"^\s*(?:-\s+)?(?:run|command|script)\s*:\s*[|>]?[-+]?\s*")
 
 
-def _xdist_invocations(text: str) -> list[tuple[int, str | None]]:
+def _xdist_invocations(text: str) -> list[tuple[int, str | None, tuple[str, ...]]]:
     """``(line, --dist value)`` of each xdist-using pytest invocation, one source line at a time
     (CI files keep each pytest command on one line; a YAML ``run:``/``command:`` key is dropped)."""
     from .pytest_cmd import find_invocations
 
-    out: list[tuple[int, str | None]] = []
+    out: list[tuple[int, str | None, tuple[str, ...]]] = []
     for no, line in enumerate(text.splitlines(), 1):
         if "pytest" not in line and "py.test" not in line:
             continue
         for inv in find_invocations(_YAML_KEY.sub("", line)):
             if inv.uses_xdist:
-                out.append((no, inv.dist.value if inv.dist else None))
+                out.append((no, inv.dist.value if inv.dist else None, tuple(inv.test_paths)))
     return out
 
 
@@ -53,8 +64,8 @@ def dist_modes(root: Path) -> list[DistSetting]:
             except (OSError, UnicodeDecodeError):
                 continue
             rel = path.relative_to(root).as_posix()
-            for lineno, mode in _xdist_invocations(text):
-                found.append(DistSetting(rel, lineno, mode))
+            for lineno, mode, paths in _xdist_invocations(text):
+                found.append(DistSetting(rel, lineno, mode, paths))
     for name in CONFIG_FILES:
         path = root / name
         if not path.is_file():

@@ -293,10 +293,10 @@ class XdistGroupFixer(FileFixer):
         for n in self._nodes:
             if not any(same_file(n.path, f.path) for f in plan.files):
                 ctx.warn(f"node id {n} matches no test module under the given paths")
-        grouped = any(f.status == "changed" or "already in xdist group" in f.reason for f in plan.files)
+        grouped = [f.path for f in plan.files if f.status == "changed" or "already in xdist group" in f.reason]
         if not grouped:
             return
-        warning = loadgroup_warning(ctx.root)
+        warning = loadgroup_warning(ctx.root, grouped)
         if warning:
             ctx.warn(warning)
         bad = pins.xdist_warning(pins.find_pins(ctx.root))
@@ -304,18 +304,24 @@ class XdistGroupFixer(FileFixer):
             ctx.warn(bad)
 
 
-def loadgroup_warning(root: Path) -> str | None:
-    """A warning when nothing that runs pytest in ``root`` passes ``--dist loadgroup``."""
+def loadgroup_warning(root: Path, grouped: list[str]) -> str | None:
+    """A warning when the pytest invocations that run the ``grouped`` files (root-relative) do not
+    pass ``--dist loadgroup`` (the marks then do nothing), or when nothing runs pytest with xdist."""
     from ..ci_scan import dist_modes
 
     modes = dist_modes(root)
     if not modes:
-        return ("no pytest invocation or pytest configuration found: xdist_group marks only act with "
-                "`pytest -n N --dist loadgroup`")
-    if not any(m.mode == "loadgroup" for m in modes):
-        places = ", ".join(sorted({f"{m.file}:{m.line}" for m in modes})[:5])
-        return (f"no pytest invocation passes --dist loadgroup ({places}): the xdist_group marks do nothing "
-                "until one does (`stabfix apply dist --mode loadgroup`)")
+        return ("no pytest invocation with -n or pytest configuration found: xdist_group marks only act "
+                "with `pytest -n N --dist loadgroup`")
+    relevant = [m for m in modes if any(m.runs(f) for f in grouped)]
+    config = [m for m in modes if m.file in ("pyproject.toml", "pytest.ini", "setup.cfg", "tox.ini")]
+    if any(m.mode == "loadgroup" for m in config):
+        relevant = [m for m in relevant if m.mode not in (None, "loadgroup")]
+    lacking = [m for m in relevant if m.mode != "loadgroup"]
+    if lacking:
+        places = ", ".join(sorted({f"{m.file}:{m.line}" for m in lacking})[:5])
+        return (f"the pytest invocations that run these tests do not pass --dist loadgroup ({places}): the "
+                "xdist_group marks do nothing there until they do (`stabfix apply dist --mode loadgroup`)")
     return None
 
 
