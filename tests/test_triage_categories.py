@@ -219,3 +219,31 @@ def test_human_summary(pipelines: Path, tmp_path: Path) -> None:
     assert ("stabfix apply auth tests/proxy_unit_tests/test_proxy_server.py --only "
             "tests/proxy_unit_tests/test_proxy_server.py::test_model_list") in out
     assert "\x1b[" not in out  # not a terminal: no colours
+
+
+def test_one_log_mixing_all_categories(pipelines: Path, tmp_path: Path) -> None:
+    """Every job's output concatenated into one log (as a CI system's "download all" gives it)."""
+    mixed = pipelines / "mixed"
+    one = tmp_path / "pipeline.log"
+    one.write_text("".join(p.read_text() for p in sorted(mixed.glob("*.log"))))
+    junit = sorted(mixed.rglob("*.xml"))
+    result = triage([one], junit, root=tmp_path, out=tmp_path / "out", available=EVERY_FIXER)
+    assert [c.name for c in result.categories] == list(CATEGORIES)
+    for cat in ("auth", "external", "timing", "flaky", "unknown"):
+        assert sorted(f.id for f in result.category(cat).findings) == sorted(make_logs.EXPECTED[cat]["ids"])
+    parallel = result.category("parallel")
+    assert sorted(f.id for f in parallel.findings) == sorted(make_logs.CRASH_IDS)  # the Killed job joins the log
+    assert ["stabfix", "apply", "workers", "--to", "8", "--job", "pipeline"] in [c.argv() for c in parallel.commands]
+    lint = result.category("lint-type")
+    assert sorted(f.id for f in lint.findings) == sorted(make_logs.EXPECTED["lint-type"]["ids"])
+    assert len(result.category("version-schema").findings) == 3
+
+
+def test_unpublished_pin_is_reported_without_command(tmp_path: Path) -> None:
+    log = tmp_path / "install.log"
+    log.write_text("ERROR: Could not find a version that satisfies the requirement litellm-proxy-extras==0.4.7\n"
+                   "ERROR: No matching distribution found for litellm-proxy-extras==0.4.7\n")
+    result = triage([log], root=tmp_path, out=tmp_path / "o")
+    cat = result.category("version-schema")
+    assert [f.id for f in cat.findings] == ["litellm-proxy-extras==0.4.7 is not published"]
+    assert cat.commands == []

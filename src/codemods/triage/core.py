@@ -241,12 +241,14 @@ class _Triager:
                 findings.append(Finding(f"{pkg}: pinned =={want}, package is {have}", "log", "version-schema",
                                         line.text, [job] if facts.job else [], [line]))
                 commands.append(Command("version", [], [("--set", want), ("--package", self.package_dir(pkg))]))
-            for line, pkg, want in facts.unpublished:
-                findings.append(Finding(f"{pkg}=={want} is not published", "log", "version-schema", line.text,
+            seen: set[tuple[str, str]] = set()
+            for line, pkg, want in facts.unpublished:  # nothing mechanical to run: say what to do
+                if (pkg, want) in seen:
+                    continue
+                seen.add((pkg, want))
+                findings.append(Finding(f"{pkg}=={want} is not published", "log", "version-schema",
+                                        f"keep the pin at the published version until {pkg} {want} is released",
                                         [job] if facts.job else [], [line]))
-                commands.append(Command("version", [], [], available=False,
-                                        note=f"{pkg}=={want} is not on the index: keep the pin at the published "
-                                             "version until the release is out (nothing to run)"))
         return commands
 
     def package_dir(self, pkg: str) -> str:
