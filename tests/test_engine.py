@@ -252,3 +252,39 @@ def test_startup_imports_no_heavy_library() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_progress_bar_only_on_a_terminal(tmp_path: Path) -> None:
+    """A long run shows a progress bar on stderr when stderr is a terminal, and never with --quiet."""
+    import pty
+
+    for i in range(80):
+        (tmp_path / "tests").mkdir(exist_ok=True)
+        (tmp_path / "tests" / f"test_{i:02}.py").write_text(f"def test_{i}():\n    pass\n")
+
+    def run(*extra: str) -> str:
+        master, slave = pty.openpty()
+        proc = subprocess.Popen(
+            [str(Path(sys.executable).with_name("stabfix")), "apply", "xdist-group", "tests", "--group", "g",
+             "--root", str(tmp_path), "--check", "--jobs", "1", *extra],
+            stdout=subprocess.DEVNULL, stderr=slave, env={**os.environ, "COLUMNS": "100"})
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                data = os.read(master, 4096)
+            except OSError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+        proc.wait()
+        os.close(master)
+        return b"".join(chunks).decode("utf-8", "replace")
+
+    shown = run()
+    assert "stabfix" in shown and "%" in shown and "80 file(s) to change" in shown
+    quiet = run("--quiet")
+    assert "%" not in quiet and "file(s) to change" not in quiet
+    piped = run_stabfix("apply", "xdist-group", "tests", "--group", "g", "--root", str(tmp_path), "--check")
+    assert "%" not in piped.stderr and "80 file(s) to change" in piped.stderr
