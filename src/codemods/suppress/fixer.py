@@ -145,6 +145,7 @@ class SuppressFixer(FileFixer):
         rels: dict[str, str | None] = {}
         out: dict[str, list[Item]] = defaultdict(list)
         missing: dict[str, int] = defaultdict(int)
+        notebooks: dict[str, int] = defaultdict(int)
         filtering = bool(self.options.select or self.options.ignore)
         for d in diags:
             if filtering and not self._wanted(d.code):
@@ -156,6 +157,9 @@ class SuppressFixer(FileFixer):
             if rel is None:
                 missing[d.path] += 1
                 continue
+            if not rel.endswith((".py", ".pyi")):
+                notebooks[rel] += 1
+                continue
             out[rel].append(
                 (d.line, d.column, d.end_line, d.end_column, d.code, d.noqa_row, d.unused, d.message)
             )
@@ -165,6 +169,9 @@ class SuppressFixer(FileFixer):
             if not os.path.isabs(path):
                 where = f"{path} (resolved against {base}; see --report-root)"
             ctx.warn(f"stale report: {n} diagnostic(s) name {where}, which is not a file under the root; skipped")
+        for rel, n in sorted(notebooks.items()):
+            ctx.warn(f"{n} diagnostic(s) in a file that is not Python source (notebook?); left alone", path=rel)
+        self._dropped += sum(notebooks.values())
         return dict(out)
 
     @staticmethod
@@ -320,6 +327,13 @@ class SuppressFixer(FileFixer):
                         level="info" if e.kind == "covered" else "warning",
                     ))
             result.edits = keep
+        planned = {f.path for f in plan.files}
+        outside = [rel for rel in self._diags if rel not in planned]
+        if outside:
+            plan.notices.append(Notice(
+                f"{len(outside)} file(s) named in the report are outside the selected paths, excluded or "
+                f"generated, and were left alone (e.g. {outside[0]})", level="info",
+            ))
         considered = self._read - self._dropped
         if considered and counts["stale"] + self._missing == considered:
             raise ToolError(
