@@ -132,6 +132,10 @@ class DistFixer(RepoFixer):
         if dist is not None:
             if dist.value == mode:
                 return None
+            if dist.value is None or "$" in dist.value or "<<" in dist.value or "{" in dist.value:
+                ctx.info(f"{label}: `--dist {dist.value}` is parameterised; set {mode} where its value is "
+                         "written", path=site.path, line=site.line)
+                return None
             if dist.value_start is None or dist.value_end is None:
                 ctx.warn(f"{label}: --dist {dist.value} is written with escapes; change it by hand",
                          path=site.path, line=site.line)
