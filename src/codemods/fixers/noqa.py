@@ -19,6 +19,6 @@ class NoqaFixer(SuppressFixer):
     tool = "ruff"
     kind = "noqa"
     demo = DemoSpec(
-        paths=["."], options={"run": True, "select": ["F401"]},
-        note="ruff's unused imports in the sample repository, suppressed on ruff's noqa line",
+        paths=["."], options={"run": True, "command": "ruff check --isolated --select B008 ."},
+        note="FastAPI's `Depends()` defaults (ruff B008), suppressed as LiteLLM does: `# noqa: B008`",
     )
