@@ -37,7 +37,7 @@ def test_detect_pyproject_retry(tmp_path: Path) -> None:
 
 def test_both_plugins_is_an_error_naming_them(tmp_path: Path) -> None:
     root = _repo(tmp_path, {"requirements.txt": "pytest-retry==1.7.0\npytest-rerunfailures==15.0\n"})
-    with pytest.raises(StabfixError, match="both retry plugins.*requirements.txt:1.*requirements.txt:2.*--plugin"):
+    with pytest.raises(StabfixError, match=r"both retry plugins.*requirements\.txt:1.*requirements\.txt:2.*--plugin"):
         codemods.apply("flaky", ["tests"], root=root, only=["tests/test_a.py::test_a"])
     # --plugin settles it
     report = codemods.apply("flaky", ["tests"], root=root, only=["tests/test_a.py::test_a"],

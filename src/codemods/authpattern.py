@@ -110,10 +110,6 @@ class AuthPattern:
     def dep_attr(self) -> str:
         return self.dep_target[1]
 
-    def prefilter_words(self) -> tuple[str, ...]:
-        """Words one of which a test module must contain to be worth parsing."""
-        return ("client", "Client", self.app_target[0].rsplit(".", 1)[-1], "dependency_overrides")
-
 
 # -- imports ----------------------------------------------------------------------------------------
 
@@ -568,7 +564,9 @@ class _ClientUse(cst.CSTVisitor):
                     self.found = True
                     return
         q = self.imports.resolve(f)
-        if q is not None and q.startswith(self.app_mod + ".") and q not in self.skip:
+        if q is not None and q.startswith(self.app_mod + ".") and not any(
+            q == s or q.startswith(s + ".") for s in self.skip
+        ):
             self.found = True
 
     def visit_Name(self, node: cst.Name) -> None:
@@ -756,6 +754,76 @@ class Coverage:
         if fx.clientish:
             return True
         return any(self._clientish(p, rest[1:] if p == name else rest, seen) for p in fx.params)
+
+
+def local_bindings(func: cst.FunctionDef) -> set[str]:
+    """Names a function binds itself: parameters, assignments, loop/with/except targets, imports, defs."""
+    names = set(param_names(func))
+    p = func.params
+    for star in (p.star_arg, p.star_kwarg):
+        if isinstance(star, cst.Param):
+            names.add(star.name.value)
+
+    def targets(node: cst.BaseExpression) -> None:
+        if isinstance(node, cst.Name):
+            names.add(node.value)
+        elif isinstance(node, (cst.Tuple, cst.List)):
+            for el in node.elements:
+                targets(el.value)
+        elif isinstance(node, cst.StarredElement):
+            targets(node.value)
+
+    class V(cst.CSTVisitor):
+        def visit_Assign(self, node: cst.Assign) -> None:
+            for t in node.targets:
+                targets(t.target)
+
+        def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+            targets(node.target)
+
+        def visit_AugAssign(self, node: cst.AugAssign) -> None:
+            targets(node.target)
+
+        def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+            targets(node.target)
+
+        def visit_For(self, node: cst.For) -> None:
+            targets(node.target)
+
+        def visit_AsName(self, node: cst.AsName) -> None:
+            targets(node.name)  # with ... as x, except E as x, import a as x
+
+        def visit_Import(self, node: cst.Import) -> None:
+            for a in node.names:
+                if a.asname is None:
+                    names.add((dotted(a.name) or "").split(".")[0])
+
+        def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+            if not isinstance(node.names, cst.ImportStar):
+                for a in node.names:
+                    if a.asname is None:
+                        names.add(dotted(a.name) or "")
+
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            names.add(node.name.value)
+            return False  # a nested function's locals are its own
+
+        def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+            names.add(node.name.value)
+            return False
+
+    func.body.visit(V())
+    return names
+
+
+def shadowed(func: cst.FunctionDef, names: ModuleNames) -> str | None:
+    """The first name the override would use that the test binds locally (None: no clash)."""
+    own = local_bindings(func)
+    for expr in (names.app, names.dep, names.identity, names.role_enum or ""):
+        root = expr.split(".", 1)[0]
+        if root and root in own:
+            return root
+    return None
 
 
 # -- statements ----------------------------------------------------------------------------------------

@@ -240,7 +240,8 @@ class AuthFixer(FileFixer):
             return False
         if self.selection is not None:
             return True
-        words = self.pattern.prefilter_words()
+        # without a selection only modules tied to the app (here or in a conftest.py) can have targets
+        words = (self.pattern.app_target[0].rsplit(".", 1)[-1],)
         return any(w in source.text for w in words) or self._conftests_mention(source.path.parent, words)
 
     def _conftests_mention(self, folder: Path, words: tuple[str, ...]) -> bool:
@@ -263,18 +264,8 @@ class AuthFixer(FileFixer):
 
     def mentions_app(self, source: SourceFile) -> bool:
         """The module, or a conftest.py up the tree, names the app's module."""
-        from ..authpattern import conftest_paths
-
         word = self.pattern.app_target[0].rsplit(".", 1)[-1]
-        if word in source.text:
-            return True
-        for c in conftest_paths(source.path, self.root):
-            try:
-                if word in c.read_text(encoding="utf-8", errors="replace"):
-                    return True
-            except OSError:
-                continue
-        return False
+        return word in source.text or self._conftests_mention(source.path.parent, (word,))
 
     def conftest_for(self, test_file: Path) -> Path:
         """The nearest existing conftest.py up the tree (inside the root), else one beside the test."""
@@ -296,6 +287,7 @@ class AuthFixer(FileFixer):
             parse_or_fail,
             patches_dependency,
             scope_of,
+            shadowed,
         )
         from ..testselect import for_file, selects
 
@@ -310,6 +302,7 @@ class AuthFixer(FileFixer):
         mentions_app = nodes is not None or self.mentions_app(source)
 
         plan = _Plan({}, [])
+        names_here = module_names(imports, pattern)
         for func, classes, scopes in iter_tests(module.body, imports=imports, pattern=pattern):
             name = func.name.value
             nodeid = nodeid_for(source.rel, classes, name)
@@ -326,6 +319,10 @@ class AuthFixer(FileFixer):
                 reason = "it is called directly in the module (adding a fixture parameter would break that call); use --style wrap"
             if reason is None and _only_docstring(func):
                 reason = "its body is only a docstring"
+            if reason is None and not fixture_style:
+                clash = shadowed(func, names_here)
+                if clash:
+                    reason = f"it binds `{clash}` itself, which the override needs to name the module's object"
             if reason is not None:
                 plan.skipped.append((nodeid, reason))
                 continue
@@ -357,6 +354,10 @@ class AuthFixer(FileFixer):
         fixture_name = pattern.fixture_name
 
         class Wrap(cst.CSTTransformer):
+            def on_visit(self, node: cst.CSTNode) -> bool:
+                # tests live at module and class level: never walk into bodies of functions or statements
+                return isinstance(node, (cst.Module, cst.ClassDef, cst.IndentedBlock))
+
             def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
                 if id(original) not in targets:
                     return updated

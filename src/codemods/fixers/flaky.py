@@ -11,19 +11,18 @@ is updated in place (the other plugin's keywords replaced, unrelated keywords ke
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..errors import UsageError
+from ..errors import FileFailure, UsageError
 from ..options import option
 from ..plan import Edit
 from .base import Context, DemoSpec, FileFixer, Outcome, SourceFile
 
 if TYPE_CHECKING:
-    import libcst as cst
-
     from ..testselect import NodeId
 
 PLUGINS = {
@@ -75,22 +74,6 @@ def detect_plugin(root: Path) -> tuple[str | None, list[str]]:
     used = [name for name, where in found.items() if where]
     evidence = [f"{name} ({', '.join(sorted(set(found[name]))[:3])})" for name in used]
     return (used[0] if len(used) == 1 else None), evidence
-
-
-def _dotted(node: cst.BaseExpression) -> str:
-    from ..authpattern import dotted
-
-    return dotted(node) or ""
-
-
-def _flaky_decorator(func: cst.FunctionDef) -> int | None:
-    import libcst as cst
-
-    for i, d in enumerate(func.decorators):
-        expr = d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator
-        if _dotted(expr).endswith("mark.flaky"):
-            return i
-    return None
 
 
 class FlakyFixer(FileFixer):
@@ -154,94 +137,139 @@ class FlakyFixer(FileFixer):
         return [(count, self.options.retries), (delay, self.options.delay)]
 
     def fix(self, source: SourceFile) -> Outcome:
-        import libcst as cst
+        """Locate the tests with :mod:`ast` (fast) and splice decorator lines into the text."""
 
-        from ..authpattern import parse_or_fail
-        from ..imports import ensure_import, has_import
         from ..testselect import for_file, selects
-        from .auth import line_of, nodeid_for
+        from .auth import nodeid_for
 
-        module = parse_or_fail(source.text)
+        text = source.text
+        try:
+            tree = ast.parse(text)
+        except SyntaxError as exc:
+            raise FileFailure(f"syntax error: {exc.msg}; fix the file and run again", line=exc.lineno) from None
         nodes = for_file(self.selection, source.rel)
-        pytest_name = has_import(module, "pytest") or "pytest"
         wanted = self.mark_kwargs()
-        targets: dict[int, str] = {}
-        up_to_date: list[str] = []
-
-        def walk(body: Any, classes: tuple[str, ...]) -> None:
-            for stmt in body:
-                if isinstance(stmt, cst.FunctionDef) and stmt.name.value.startswith("test"):
-                    if selects(nodes, classes, stmt.name.value):
-                        nid = nodeid_for(source.rel, classes, stmt.name.value)
-                        if _mark_is(stmt, wanted):
-                            up_to_date.append(nid)
-                        else:
-                            targets[id(stmt)] = nid
-                elif isinstance(stmt, cst.ClassDef) and isinstance(stmt.body, cst.IndentedBlock):
-                    walk(stmt.body.body, (*classes, stmt.name.value))
-
-        walk(module.body, ())
-        if not targets:
-            return Outcome(reason="already marked" if up_to_date else "")
-
-        new_mark = cst.parse_expression(
-            f"{pytest_name}.mark.flaky({', '.join(f'{k}={v}' for k, v in wanted)})")
-        updated_ids: list[str] = []
-
-        class Mark(cst.CSTTransformer):
-            def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
-                if id(original) not in targets:
-                    return updated
-                decos = list(updated.decorators)
-                i = _flaky_decorator(updated)
-                if i is None:
-                    decos.insert(0, cst.Decorator(decorator=new_mark))
-                else:
-                    decos[i] = decos[i].with_changes(decorator=_merge_mark(decos[i].decorator, wanted))
-                    updated_ids.append(targets[id(original)])
-                return updated.with_changes(decorators=decos)
-
-        new_module = module.visit(Mark())
-        if has_import(new_module, "pytest") is None:
-            new_module, _ = ensure_import(new_module, "pytest")
+        pytest_name = _pytest_alias(tree)
+        lines = text.splitlines(keepends=True)
+        newline = source.newline
         kw = ", ".join(f"{k}={v}" for k, v in wanted)
-        edits = [Edit(f"{nid}: {'updated' if nid in updated_ids else 'added'} @pytest.mark.flaky({kw}) "
-                      f"({self.plugin})", line_of(source.text, nid.rsplit("::", 1)[-1]), kind="flaky",
-                      data={"nodeid": nid, "plugin": self.plugin}) for nid in targets.values()]
-        return Outcome(text=new_module.code, edits=edits,
-                       reason=f"{len(targets)} test(s) marked flaky for {self.plugin}")
+        # (line index, replacement lines) splices, applied bottom-up
+        splices: list[tuple[int, int, list[str]]] = []
+        edits: list[Edit] = []
+        skipped: list[str] = []
+
+        def walk(body: list[ast.stmt], classes: tuple[str, ...]) -> None:
+            for stmt in body:
+                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name.startswith("test"):
+                    if not selects(nodes, classes, stmt.name):
+                        continue
+                    nid = nodeid_for(source.rel, classes, stmt.name)
+                    done = self._plan_one(stmt, lines, pytest_name or "pytest", wanted, splices, newline)
+                    if done is None:
+                        skipped.append(f"{nid}: the def shares its line with other code; mark it by hand")
+                    elif done:
+                        edits.append(Edit(f"{nid}: {done} @pytest.mark.flaky({kw}) ({self.plugin})", stmt.lineno,
+                                          kind="flaky", data={"nodeid": nid, "plugin": self.plugin}))
+                elif isinstance(stmt, ast.ClassDef):
+                    walk(stmt.body, (*classes, stmt.name))
+
+        walk(tree.body, ())
+        if not splices:
+            if skipped:
+                return Outcome(status="skipped", reason="; ".join(skipped))
+            return Outcome()
+        for start, end, new in sorted(splices, reverse=True):
+            lines[start:end] = new
+        new_text = "".join(lines)
+        if pytest_name is None:
+            import libcst as cst
+
+            from ..imports import ensure_import
+
+            module, _ = ensure_import(cst.parse_module(new_text), "pytest")
+            new_text = module.code
+        reason = f"{len(edits)} test(s) marked flaky for {self.plugin}"
+        if skipped:
+            reason += "; " + "; ".join(skipped)
+        return Outcome(text=new_text, edits=edits, reason=reason)
+
+    def _plan_one(self, func: ast.FunctionDef | ast.AsyncFunctionDef, lines: list[str], pytest_name: str,
+                  wanted: list[tuple[str, int]], splices: list[tuple[int, int, list[str]]],
+                  newline: str) -> str | None:
+        """Add or update the mark of one test: "added", "updated", "" (up to date) or None (cannot)."""
+        kw = ", ".join(f"{k}={v}" for k, v in wanted)
+        for deco in func.decorator_list:
+            target = deco.func if isinstance(deco, ast.Call) else deco
+            if not _ast_dotted(target).endswith("mark.flaky"):
+                continue
+            have = {}
+            kept = []
+            if isinstance(deco, ast.Call):
+                for a in deco.keywords:
+                    if a.arg in _RETRY_KWARGS:
+                        have[a.arg] = a.value.value if isinstance(a.value, ast.Constant) else None
+                    else:
+                        kept.append(_segment(lines, a))
+                kept = [_segment(lines, a) for a in deco.args] + kept
+            if have == dict(wanted):
+                return ""
+            if deco.end_lineno is None or deco.end_col_offset is None:
+                return None
+            new_call = f"{_segment(lines, target)}({', '.join([*kept, kw])})"
+            first, last = deco.lineno - 1, deco.end_lineno - 1
+            head = _prefix(lines[first], deco.col_offset)
+            tail = _suffix(lines[last], deco.end_col_offset)
+            splices.append((first, last + 1, [head + new_call + tail]))
+            return "updated"
+        top = func.decorator_list[0] if func.decorator_list else func
+        line = lines[top.lineno - 1]
+        body = line.lstrip(" \t")
+        indent = line[: len(line) - len(body)]
+        if not body.startswith(("@", "def", "async")):
+            return None
+        splices.append((top.lineno - 1, top.lineno - 1, [f"{indent}@{pytest_name}.mark.flaky({kw}){newline}"]))
+        return "added"
 
 
-def _mark_is(func: cst.FunctionDef, wanted: list[tuple[str, int]]) -> bool:
-    """The test already carries exactly these retry keywords (and no other plugin's)."""
-    import libcst as cst
-
-    i = _flaky_decorator(func)
-    if i is None:
-        return False
-    d = func.decorators[i].decorator
-    if not isinstance(d, cst.Call):
-        return False
-    have = {}
-    for a in d.args:
-        if a.keyword is not None and a.keyword.value in _RETRY_KWARGS:
-            have[a.keyword.value] = a.value.value if isinstance(a.value, cst.Integer) else None
-    return have == {k: str(v) for k, v in wanted}
+def _ast_dotted(node: object) -> str:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return ""
 
 
-def _merge_mark(expr: cst.BaseExpression, wanted: list[tuple[str, int]]) -> cst.Call:
-    """Replace the retry keywords of an existing flaky mark, keeping its other arguments."""
-    import libcst as cst
+def _pytest_alias(tree: object) -> str | None:
+    """The name ``pytest`` is imported under at top level (``import pytest [as x]``), else None."""
+    assert isinstance(tree, ast.Module)
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Import):
+            for alias in stmt.names:
+                if alias.name == "pytest":
+                    return alias.asname or "pytest"
+    return None
 
-    if isinstance(expr, cst.Call):
-        call = expr
-        kept = [a for a in call.args if not (a.keyword is not None and a.keyword.value in _RETRY_KWARGS)]
-    else:
-        call = cst.Call(func=expr)
-        kept = []
-    new_args = [cst.Arg(keyword=cst.Name(k), value=cst.Integer(str(v)),
-                        equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
-                                              whitespace_after=cst.SimpleWhitespace("")))
-                for k, v in wanted]
-    args = [a.with_changes(comma=cst.MaybeSentinel.DEFAULT) for a in kept] + new_args
-    return call.with_changes(args=args)
+
+def _prefix(line: str, byte_col: int) -> str:
+    """The text of ``line`` before ast's UTF-8 byte column."""
+    return line.encode("utf-8")[:byte_col].decode("utf-8")
+
+
+def _suffix(line: str, byte_col: int) -> str:
+    return line.encode("utf-8")[byte_col:].decode("utf-8")
+
+
+def _segment(lines: list[str], node: object) -> str:
+    """Source text of an ast node (multi-line aware, UTF-8 columns)."""
+    assert isinstance(node, (ast.expr, ast.keyword))
+    start, end = node.lineno - 1, (node.end_lineno or node.lineno) - 1
+    if start == end:
+        raw = lines[start].encode("utf-8")[node.col_offset:node.end_col_offset]
+        return str(raw.decode("utf-8"))
+    first = _suffix(lines[start], node.col_offset)
+    middle = "".join(lines[start + 1:end])
+    last = _prefix(lines[end], node.end_col_offset or 0)
+    return first + middle + last
