@@ -209,3 +209,18 @@ def test_cli_bad_reports_exit_2_with_one_line(repo: Path) -> None:
     bad.write_text("a.py:1: error: no code here\n", encoding="utf-8")
     proc = stabfix("apply", "type-ignore", "--root", str(repo), "--from", str(bad), cwd=repo)
     assert proc.returncode == 2 and "run mypy with error codes shown" in proc.stderr
+
+
+def test_remove_unused_with_basedpyright(tmp_path: Path) -> None:
+    root = tmp_path / "r"
+    root.mkdir()
+    f = root / "m.py"
+    f.write_text(
+        'x: int = 1  # pyright: ignore[reportAssignmentType]  # keep\ny: int = "a"  # noqa: E501\n', encoding="utf-8"
+    )
+    rep = codemods.apply("pyright-ignore", root=root, mode="write", run=True, remove_unused=True,
+                         command="basedpyright m.py")
+    assert rep.exit_code == 0, rep.summary()
+    assert f.read_text() == (
+        'x: int = 1  # keep\ny: int = "a"  # pyright: ignore[reportAssignmentType]  # noqa: E501\n'
+    )
