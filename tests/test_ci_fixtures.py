@@ -9,6 +9,7 @@ a line that really changed, and runs the fixer again to prove the second run cha
 
 from __future__ import annotations
 
+import difflib
 import json
 import shutil
 from pathlib import Path
@@ -27,9 +28,15 @@ def _files(root: Path) -> dict[str, bytes]:
 
 
 def _changed_lines(old: bytes, new: bytes) -> set[int]:
+    """1-based lines of ``old`` that changed; lines inserted count on the line before them."""
     a, b = old.split(b"\n"), new.split(b"\n")
-    assert len(a) == len(b), "the fix must not add or remove lines"
-    return {i + 1 for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y}
+    out: set[int] = set()
+    for tag, i1, i2, _, _ in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag in ("replace", "delete"):
+            out.update(range(i1 + 1, i2 + 1))
+        elif tag == "insert":
+            out.add(i1)
+    return out
 
 
 @pytest.mark.parametrize(("fixer", "case"), CASES, ids=[f"{f}/{d.name}" for f, d in CASES])

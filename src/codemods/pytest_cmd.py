@@ -629,6 +629,18 @@ def line_at(ci: CiFile, site: Site, offset: int) -> int:
         return int(site.scalar.value_line(offset))
     if ci.kind in ("make", "tox", "shell"):
         return ci.text.count("\n", 0, offset) + 1
+    if ci.kind == "pyproject":  # addopts list: find the item's own string literal
+        words = site.invocation.words
+        k = next((i for i, w in enumerate(words) if w.start <= offset <= w.end), None)
+        pos = sum(len(line) for line in ci.text.splitlines(keepends=True)[: site.line - 1])
+        found = None
+        for w in words[: (k if k is not None else -1) + 1]:
+            found = re.compile(r"(['\"])" + re.escape(w.value) + r"\1").search(ci.text, pos)
+            if found is None:
+                return site.line
+            pos = found.end()
+        if found is not None:
+            return ci.text.count("\n", 0, found.start()) + 1
     return site.line
 
 
@@ -935,17 +947,7 @@ def _apply_addopts(ci: CiFile, splices: list[Splice]) -> str:
         table["addopts"] = tomlkit.string(new_value, literal=literal, multiline=multiline)
         expected: Any = new_value
     else:
-        items = [str(a) for a in old]
-        if any(re.search(r"\s", a) for a in items):
-            raise StabfixError("addopts has an item with spaces; edit it by hand", path=ci.path)
-        joined = _splice_text(" ".join(items), splices)
-        if joined is None:
-            raise StabfixError("two edits overlap; nothing changed", path=ci.path)
-        expected = joined.split()
-        for i in range(len(old) - 1, -1, -1):
-            old.pop(i)
-        for item in expected:
-            old.append(item)
+        expected = _edit_list(old, [str(a) for a in old], splices, ci.path)
     new_text = tomlkit.dumps(doc)
     before, after = tomllib.loads(ci.text), tomllib.loads(new_text)
     for data in (before, after):
@@ -954,6 +956,34 @@ def _apply_addopts(ci: CiFile, splices: list[Splice]) -> str:
     if before != after or _addopts(tomllib.loads(new_text)) != expected:
         raise StabfixError("stabfix bug: the addopts edit changed other values; nothing written", path=ci.path)
     return new_text
+
+
+def _edit_list(array: Any, items: list[str], splices: list[Splice], rel: str) -> list[str]:
+    """Apply splices (offsets into ``" ".join(items)``) to a tomlkit array item by item, so that
+    its layout and comments stay; returns the new items."""
+    from .errors import StabfixError
+
+    starts, at = [], 0
+    for item in items:
+        starts.append(at)
+        at += len(item) + 1
+    new_items = list(items)
+    for sp in sorted(splices, key=lambda x: (x.start, x.end), reverse=True):
+        k = next((i for i in range(len(items)) if starts[i] <= sp.start <= starts[i] + len(items[i])), None)
+        if k is None:
+            raise StabfixError("stabfix bug: an addopts edit falls outside its items", path=rel)
+        a, b = sp.start - starts[k], sp.end - starts[k]
+        if a == b == len(items[k]) and sp.new[:1] == " ":  # new arguments after item k
+            for j, word in enumerate(sp.new.split()):
+                array.insert(k + 1 + j, word)
+                new_items.insert(k + 1 + j, word)
+        elif b <= len(items[k]) and not re.search(r"\s", sp.new):
+            value = new_items[k][:a] + sp.new + new_items[k][b:]
+            array[k] = value
+            new_items[k] = value
+        else:
+            raise StabfixError("an addopts edit spans list items; edit it by hand", path=rel)
+    return new_items
 
 
 def _addopts(data: dict[str, Any]) -> Any:
