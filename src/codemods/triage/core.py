@@ -8,7 +8,8 @@ because the suppression and migration fixers take them as ``--from`` / ``--from-
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -92,6 +93,7 @@ class _Triager:
         self.log_findings: dict[str, list[Finding]] = {name: [] for name in CATEGORIES}
         self.workers: dict[str, int] = {}
         self.crash_jobs: dict[str | None, list[Line]] = {}
+        self.pending: dict[str, list[Command]] = {}  # log-level categories' commands, made before finish()
 
     def test(self, nodeid: str) -> _Test:
         t = self.tests.get(nodeid)
@@ -319,11 +321,9 @@ class _Triager:
                 self.result.categories.append(cat)
         return self.result
 
-    pending: dict[str, list[Command]]
 
-
-def _jobs(facts: object) -> list[str]:
-    return sorted({f.job for f in facts if f.job})  # type: ignore[attr-defined]
+def _jobs(facts: Iterable[LogFacts]) -> list[str]:
+    return sorted({f.job for f in facts if f.job})
 
 
 def _sources(logs: list[LogFacts], tool: str) -> str:
@@ -331,9 +331,9 @@ def _sources(logs: list[LogFacts], tool: str) -> str:
     return ", ".join(str(f.path) for f in logs if any(getattr(f, a) for a in attr))
 
 
-def _codes(codes: object) -> str:
+def _codes(codes: Iterable[object]) -> str:
     counts: dict[str, int] = {}
-    for c in codes:  # type: ignore[attr-defined]
+    for c in codes:
         if c:
             counts[str(c)] = counts.get(str(c), 0) + 1
     top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
@@ -341,16 +341,12 @@ def _codes(codes: object) -> str:
 
 
 def _mypy_codes(items: list[dict[str, object]], text: list[str]) -> list[str]:
-    import re
-
     codes = [str(d.get("code") or "") for d in items]
     codes += [m.group(1) for t in text if (m := re.search(r"  \[([a-z0-9-]+)\]$", t))]
     return codes
 
 
 def _slug(text: str) -> str:
-    import re
-
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "log"
 
 
