@@ -102,3 +102,22 @@ def test_flags_map_to_the_fixers_options() -> None:
         assert kwargs_for(Command(fixer, [], list(flags))) == expected, fixer
     with pytest.raises(StabfixError, match="has no option --nope"):
         kwargs_for(Command("flaky", [], [("--nope", "1")]))
+
+
+def test_commands_plug_into_the_stabfix_group(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`stabfix triage` / `stabfix ci` once the top-level CLI lists them in EXTRA_COMMANDS (as it should)."""
+    from click.testing import CliRunner
+
+    from codemods import cli
+
+    monkeypatch.setitem(cli.EXTRA_COMMANDS, "triage", "codemods.triage.cli:command")
+    monkeypatch.setitem(cli.EXTRA_COMMANDS, "ci", "codemods.circleci:group")
+    log = tmp_path / "proxy_unit_testing.log"
+    log.write_text(LOG)
+    runner = CliRunner()
+    result = runner.invoke(cli.cli, ["triage", str(log), "--json", "--root", str(tmp_path), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    assert [c["name"] for c in json.loads(result.output)["categories"]] == ["auth", "external", "timing"]
+    result = runner.invoke(cli.cli, ["ci", "--help"])
+    assert result.exit_code == 0 and "failures" in result.output and "status" in result.output
+    assert "triage" in runner.invoke(cli.cli, ["--help"]).output
