@@ -294,7 +294,7 @@ def module_names(imports: Imports, pattern: AuthPattern, *, need_identity: bool 
     dep_mod, dep_attr = pattern.dep_target
     dep = imports.local_for(dep_mod, dep_attr, pattern.dep_qualnames)
     if dep is None:
-        dep = via_from(dep_mod, dep_attr) if dep_mod in imports.from_nodes or dep_mod in from_add else via_alias(dep_mod, dep_attr)
+        dep = via_from(dep_mod, dep_attr)
     identity = role = ""
     if need_identity:
         id_mod, id_attr = split_target(pattern.identity)
