@@ -88,6 +88,11 @@ Token = Word | Op
 
 _CONTROL = ("&&", "||", ";;", "|&", ";", "|", "&", "(", ")")
 _REDIRS = ("<<<", "<<-", "<<", ">>", ">&", "<&", "&>", ">|", "<>", "<", ">")
+_CONTROL_RE = re.compile("|".join(re.escape(o) for o in _CONTROL))
+_REDIR_RE = re.compile("|".join(re.escape(o) for o in _REDIRS))
+_OP_CHARS = frozenset(";&|()")
+#: a run of characters that stand for themselves inside a word
+_PLAIN_RUN = re.compile(r"[^\s;&|()<>\\'\"$`]+")
 _CIRCLE_PARAM = re.compile(r"<<\s*[\w.-]+\s*>>")
 _HEREDOC_WORD = re.compile(r"\s*(['\"]?)([\w.-]+)\1")
 
@@ -172,13 +177,15 @@ def lex(text: str) -> list[Token]:
         if c == "<" and _CIRCLE_PARAM.match(text, i):
             pass  # a CircleCI parameter starts a word
         else:
-            op = next((o for o in _CONTROL if text.startswith(o, i)), None)
-            if op is not None:
+            m_op = _CONTROL_RE.match(text, i) if c in _OP_CHARS else None
+            if m_op is not None:
+                op = m_op.group()
                 tokens.append(Op(op, i, i + len(op)))
                 i += len(op)
                 continue
-            red = next((o for o in _REDIRS if text.startswith(o, i)), None)
-            if red is not None:
+            m_red = _REDIR_RE.match(text, i) if c in "<>&" else None
+            if m_red is not None:
+                red = m_red.group()
                 tokens.append(Op("redir", i, i + len(red)))
                 i += len(red)
                 if red in ("<<", "<<-"):
@@ -204,6 +211,11 @@ def _lex_word(text: str, i: int, tokens: list[Token]) -> int:
         offsets.extend(range(a, b))
 
     while i < n:
+        run = _PLAIN_RUN.match(text, i)
+        if run is not None:
+            take(i, run.end())
+            i = run.end()
+            continue
         c = text[i]
         if c in " \t\r\n;&|()":
             break
