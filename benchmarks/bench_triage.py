@@ -73,9 +73,11 @@ print(json.dumps({"maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrs
 """
 
 
-def peak(path: Path | None) -> dict[str, float]:
+def peak(path: Path | None, *, python_reader: bool = False) -> dict[str, float]:
     code, args = (PROBE, [str(path), str(CACHE)]) if path else (IDLE, [])
-    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True).stdout
+    env = {**os.environ, **({"STABFIX_TRIAGE_NO_GREP": "1"} if python_reader else {})}
+    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True,
+                         env=env).stdout
     data: dict[str, float] = json.loads(out)
     return data
 
@@ -111,6 +113,9 @@ def main() -> None:
     print(f"peak RSS: imports only {idle['maxrss_mb']:.1f} MB; triage of {small.stat().st_size / 1e6:.0f} MB log "
           f"{p_small['maxrss_mb']:.1f} MB; of {size:.0f} MB log {p_big['maxrss_mb']:.1f} MB "
           f"(growth for 10x the log: {p_big['maxrss_mb'] - p_small['maxrss_mb']:+.1f} MB)")
+    py_small, py_big = peak(small, python_reader=True), peak(big, python_reader=True)
+    print(f"peak RSS, pure-Python reader: {py_small['maxrss_mb']:.1f} MB / {py_big['maxrss_mb']:.1f} MB "
+          f"(growth {py_big['maxrss_mb'] - py_small['maxrss_mb']:+.1f} MB)")
 
 
 if __name__ == "__main__":

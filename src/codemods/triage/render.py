@@ -17,7 +17,7 @@ def summary(result: Triage, file: TextIO, *, width: int | None = None, evidence:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(file=file, width=width or 120, highlight=False, emoji=False)
+    console = Console(file=file, width=width, highlight=False, emoji=False)
     if not result.categories:
         console.print(f"No failures found in {len(result.logs)} log(s) ({result.lines:,} lines) and "
                       f"{len(result.junit)} JUnit report(s).", markup=False)
