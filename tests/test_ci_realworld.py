@@ -153,3 +153,23 @@ def test_real_files_false_positives_are_not_invocations() -> None:
     assert len(conda) == 11 and not {s.line for s in ci.sites} & set(conda)
     with_n = sorted(s.line for s in ci.sites if s.invocation.numprocesses is not None)
     assert with_n == [211, 906, 1012, 1099, 1395, 1422, 1449, 1500]
+
+
+def test_circleci_dist_follows_test_paths_and_ignores(tmp_path: Path) -> None:
+    """Marks in tests/test_litellm/proxy and tests/enterprise: the jobs running those paths get
+    --dist loadgroup; the core job runs tests/test_litellm but --ignore's the proxy folder."""
+    original = CIRCLE.read_bytes()
+    repo = _repo(tmp_path, CIRCLE, ".circleci/config.yml")
+    mark = 'import pytest\n\n\n@pytest.mark.xdist_group("db")\ndef test_x():\n    pass\n'
+    for folder in ("tests/test_litellm/proxy", "tests/enterprise"):
+        (repo / folder).mkdir(parents=True)
+        (repo / folder / "test_grouped.py").write_text(mark)
+    (repo / "tests/test_litellm/llms").mkdir(parents=True)
+    (repo / "tests/test_litellm/llms/test_plain.py").write_text("def test_y():\n    pass\n")
+
+    report = codemods.apply("dist", root=repo, mode="write")
+
+    new = (repo / ".circleci/config.yml").read_bytes()
+    _check_yaml_fix(original, new, rb" -n (16|8)( |$)", rb" -n \1 --dist loadgroup\2", {1395, 1500})
+    assert sorted(e.data["job"] for e in report.plan.files[0].edits) == [
+        "litellm_mapped_enterprise_tests", "litellm_mapped_tests_proxy"]

@@ -1,7 +1,7 @@
 """End to end with the real tools: the invocation `workers` and `dist` write is run by pytest-xdist.
 
 On a copy of the sample repository whose heavy router tests carry an ``xdist_group`` mark, the
-fixers lower ``-n 8`` to 2 and add ``--dist loadgroup``; the pytest command read back from the
+fixers lower ``-n 8`` to 2 (adding ``--max-worker-restart=2``) and add ``--dist loadgroup``; the pytest command read back from the
 edited CircleCI config is then executed as CI would run it. xdist must start 2 workers and run
 every grouped test on the same one (pytest 9.1.1 + pytest-xdist 3.8.0, pinned in requirements-test.txt).
 """
@@ -28,7 +28,7 @@ def test_lowered_grouped_invocation_runs_under_xdist(tmp_path: Path) -> None:
     heavy.write_text(heavy.read_text().replace(
         "import pytest\n", 'import pytest\n\npytestmark = pytest.mark.xdist_group("router")\n', 1))
 
-    assert codemods.apply("workers", root=repo, mode="write", to=2).applied
+    assert codemods.apply("workers", root=repo, mode="write", to=2, add_max_worker_restart=2).applied
     dist = codemods.apply("dist", root=repo, mode="write")
     assert dist.applied
     (edit,) = dist.plan.files[0].edits  # only the job whose tests carry the mark
@@ -40,6 +40,7 @@ def test_lowered_grouped_invocation_runs_under_xdist(tmp_path: Path) -> None:
     proxy = sites[("proxy_unit_testing",)]
     assert local.numprocesses is not None and local.numprocesses.value == "2"
     assert local.dist is not None and local.dist.value == "loadgroup"
+    assert local.max_worker_restart is not None and local.max_worker_restart.value == "2"
     assert proxy.dist is None and proxy.numprocesses is not None and proxy.numprocesses.value == "2"
 
     argv = [w.value for w in local.words]
