@@ -154,3 +154,14 @@ def test_value_written_with_escapes_fails_that_file_only(repo: Path) -> None:
     assert status[".circleci/config.yml"][0] == "failed" and "cannot edit" in status[".circleci/config.yml"][1]
     assert status["Makefile"][0] == "changed"
     assert config.read_bytes() == before
+
+
+def test_folder_path_stands_for_its_ci_files(repo: Path) -> None:
+    (repo / "Makefile").write_text("test:\n\tpoetry run pytest tests -n 8\n")
+    wf = repo / ".github" / "workflows"
+    wf.mkdir(parents=True)
+    (wf / "t.yml").write_text("on: [push]\njobs:\n  t:\n    runs-on: x\n    steps:\n      - run: pytest -n 6\n")
+    out = run_stabfix("apply", "workers", "--to", "4", "--json", "--root", repo, ".")
+    assert out.returncode == 0, out.stderr
+    changed = {f["path"] for f in json.loads(out.stdout)["files"] if f["status"] == "changed"}
+    assert changed == {".circleci/config.yml", "Makefile", ".github/workflows/t.yml"}
