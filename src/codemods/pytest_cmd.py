@@ -42,6 +42,7 @@ __all__ = [
     "Splice",
     "Word",
     "apply_splices",
+    "check_job_names",
     "collect_ci_files",
     "file_kind",
     "find_invocations",
@@ -1053,3 +1054,14 @@ def collect_ci_files(ctx: Any, default_files: Sequence[str]) -> list[CiFile]:
         ci.source = source
         out.append(ci)
     return out
+
+
+def check_job_names(files: Sequence[CiFile], names: Sequence[str]) -> None:
+    """Raise a usage error (exit 2) for a ``--job`` name that no scanned file defines."""
+    from .errors import UsageError
+
+    known = set().union(*(f.job_names for f in files)) if files else set()
+    for name in names:
+        if name not in known:
+            sample = ", ".join(sorted(known)[:12]) or "none"
+            raise UsageError(f"--job {name}: no such job in {', '.join(f.path for f in files)} (jobs: {sample})")

@@ -19,7 +19,16 @@ from typing import Any, ClassVar
 from ..errors import FileFailure, StabfixError, UsageError
 from ..options import option, split_list
 from ..plan import Edit
-from ..pytest_cmd import CiFile, Site, Splice, apply_splices, collect_ci_files, line_at, select_jobs
+from ..pytest_cmd import (
+    CiFile,
+    Site,
+    Splice,
+    apply_splices,
+    check_job_names,
+    collect_ci_files,
+    line_at,
+    select_jobs,
+)
 from .base import Context, DemoSpec, RepoFixer
 
 _CIRCLE_REF = re.compile(r"<<\s*(pipeline\.)?parameters\.([\w-]+)\s*>>")
@@ -106,11 +115,7 @@ class WorkersFixer(RepoFixer):
         if not files:
             ctx.info("nothing to do: no CI file found (" + ", ".join(self.options.files) + ")")
             return
-        known = set().union(*(f.job_names for f in files))
-        for name in self.options.job:
-            if name not in known:
-                sample = ", ".join(sorted(known)[:12]) or "none"
-                raise UsageError(f"--job {name}: no such job in {', '.join(f.path for f in files)} (jobs: {sample})")
+        check_job_names(files, self.options.job)
         if not any(f.sites for f in files):
             for f in files:
                 ctx.mark(f.path, "unchanged", "nothing to do: no pytest invocation")
