@@ -305,9 +305,11 @@ class YamlSource:
             for ev in _yaml().parse(new_text):
                 if not isinstance(ev, (NodeEvent, CollectionEndEvent)):
                     continue  # stream and document boundaries: the node events carry the structure
-                item: tuple[str, Any] = next(want, ("eof", None))
-                kind, node = item
                 line = ev.start_mark.line + 1
+                item = next(want, None)
+                if item is None:
+                    raise bug("the edit added to the YAML structure", line)
+                kind, node = item
                 if isinstance(ev, AliasEvent):
                     if kind != "alias" or ev.anchor != getattr(node, "anchor", None):
                         raise bug("the edit changed an alias", line)
