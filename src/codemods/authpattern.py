@@ -826,6 +826,22 @@ def shadowed(func: cst.FunctionDef, names: ModuleNames) -> str | None:
     return None
 
 
+def iter_tests(
+    body: Any, classes: tuple[str, ...] = (), scopes: tuple[ScopeInfo, ...] = (), *,
+    imports: Imports, pattern: AuthPattern,
+) -> Iterator[tuple[cst.FunctionDef, tuple[str, ...], tuple[ScopeInfo, ...]]]:
+    """Yield ``(func, classes, class_scopes)`` for pytest-collected functions and methods."""
+    for stmt in body:
+        if isinstance(stmt, cst.FunctionDef) and stmt.name.value.startswith("test"):
+            yield stmt, classes, scopes
+        elif isinstance(stmt, cst.ClassDef) and stmt.name.value.startswith("Test") and isinstance(
+            stmt.body, cst.IndentedBlock
+        ):
+            scope = scope_of(stmt.body.body, imports, pattern, stmt.decorators)
+            yield from iter_tests(stmt.body.body, (*classes, stmt.name.value), (*scopes, scope),
+                                  imports=imports, pattern=pattern)
+
+
 # -- statements ----------------------------------------------------------------------------------------
 
 

@@ -6,7 +6,9 @@ failed or errored test case, with the pytest node id rebuilt from JUnit's ``clas
 Which dotted parts are the module and which are classes is decided by the files that exist under
 ``root``; without a match, trailing parts that start with an upper-case letter are taken as classes.
 
-Node ids are parsed and matched to files by :mod:`codemods.testselect`.
+Node ids are parsed and matched to files by :mod:`codemods.testselect`. :func:`load_selection`,
+:class:`NodeIndex` and :func:`report_unmatched` are the ``--only`` / ``--from-junit`` selection the
+test codemods (auth, flaky) share.
 """
 
 from __future__ import annotations
@@ -15,9 +17,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .errors import StabfixError
+from .errors import StabfixError, UsageError
 from .testselect import NodeId, parse_node_id
+
+if TYPE_CHECKING:
+    from .fixers.base import Context
 
 
 @dataclass(frozen=True)
@@ -110,3 +116,84 @@ def failures(
                     name=case.name or "", message=text.strip(), kind=kind, report=str(report),
                 ))
     return out
+
+
+# -- selecting tests: --only node ids and --from-junit failures ---------------------------------------
+
+
+def load_selection(ctx: Context, only: list[str], junit: list[str], match: list[str]) -> list[NodeId] | None:
+    """Node ids from ``--only`` and the matching failures of ``--from-junit`` (None: no selection)."""
+    from .testselect import parse_node_ids
+
+    if not only and not junit:
+        return None
+    nodes = parse_node_ids(only)
+    if junit:
+        reports = []
+        for j in junit:
+            p = Path(j)
+            if not p.is_absolute() and not p.exists():
+                p = ctx.root / p
+            reports.append(p)
+        for pat in match:
+            try:
+                re.compile(pat)
+            except re.error as exc:
+                raise UsageError(f"--match {pat!r} is not a regular expression: {exc}") from None
+        found = failures(reports, match=match, root=ctx.root)
+        if not found:
+            ctx.info(f"no failure in {', '.join(junit)} matches {' | '.join(match)}: nothing selected")
+        nodes += parse_node_ids(f.nodeid for f in found)
+    return nodes
+
+
+class NodeIndex:
+    """Node ids grouped by file name, so that matching a file costs a dict lookup, not a scan."""
+
+    def __init__(self, nodes: list[NodeId]) -> None:
+        self.by_name: dict[str, list[NodeId]] = {}
+        for n in nodes:
+            self.by_name.setdefault(n.path.rsplit("/", 1)[-1], []).append(n)
+
+    def for_file(self, rel: str) -> list[NodeId]:
+        from .testselect import for_file
+
+        return for_file(self.by_name.get(rel.rsplit("/", 1)[-1], []), rel)
+
+
+def report_unmatched(ctx: Context, nodes: list[NodeId], files: list[Path]) -> None:
+    """Warn about node ids whose file is not under PATHS, or whose test is not in its file."""
+    from .testselect import same_file
+
+    by_name: dict[str, list[str]] = {}
+    for f in files:
+        rel = ctx.rel(f)
+        by_name.setdefault(rel.rsplit("/", 1)[-1], []).append(rel)
+    texts: dict[str, str] = {}
+    for n in nodes:
+        hits = [r for r in by_name.get(n.path.rsplit("/", 1)[-1], []) if same_file(n.path, r)]
+        if not hits:
+            ctx.warn(f"{n}: no such test file under the given paths")
+            continue
+        name = n.function or (n.classes[-1] if n.classes else None)
+        if name is None:
+            continue
+        rel = hits[0]
+        if rel not in texts:
+            try:
+                texts[rel] = (ctx.root / rel).read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                texts[rel] = ""
+        if not re.search(rf"\b(def|class)\s+{re.escape(name)}\b", texts[rel]):
+            ctx.warn(f"{n}: no test named {name} in {rel}", path=rel)
+
+
+def line_of(text: str, name: str) -> int | None:
+    """1-based line of the first ``def name`` in ``text`` (for reports)."""
+    m = re.search(rf"^[ \t]*(?:async[ \t]+)?def[ \t]+{re.escape(name)}\b", text, re.MULTILINE)
+    return text.count("\n", 0, m.start()) + 1 if m else None
+
+
+def nodeid_for(rel: str, classes: tuple[str, ...], name: str) -> str:
+    """The pytest node id of a test function (without parameters)."""
+    return "::".join((rel, *classes, name))

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..errors import UsageError
+from ..junit import NodeIndex, line_of, load_selection, nodeid_for, report_unmatched
 from ..options import option
 from ..plan import Edit, FileResult, Plan
 from .base import Context, DemoSpec, FileFixer, Outcome, SourceFile
@@ -30,7 +31,7 @@ from .base import Context, DemoSpec, FileFixer, Outcome, SourceFile
 if TYPE_CHECKING:
     import libcst as cst
 
-    from ..authpattern import AuthPattern, Imports, ModuleNames, ScopeInfo
+    from ..authpattern import AuthPattern, ModuleNames
     from ..testselect import NodeId
 
 _TEST_FILE = re.compile(r"^(test_.*|.*_test)\.py$")
@@ -66,89 +67,9 @@ class Options:
     fixture_name: str = option("override_user_api_key_auth", "Name of the fixture --style fixture adds.")
 
 
-def load_selection(ctx: Context, only: list[str], junit: list[str], match: list[str]) -> list[NodeId] | None:
-    """Node ids from ``--only`` and the matching failures of ``--from-junit`` (None: no selection)."""
-    from ..junit import failures
-    from ..testselect import parse_node_ids
-
-    if not only and not junit:
-        return None
-    nodes = parse_node_ids(only)
-    if junit:
-        reports = []
-        for j in junit:
-            p = Path(j)
-            if not p.is_absolute() and not p.exists():
-                p = ctx.root / p
-            reports.append(p)
-        for pat in match:
-            try:
-                re.compile(pat)
-            except re.error as exc:
-                raise UsageError(f"--match {pat!r} is not a regular expression: {exc}") from None
-        found = failures(reports, match=match, root=ctx.root)
-        if not found:
-            ctx.info(f"no failure in {', '.join(junit)} matches {' | '.join(match)}: nothing selected")
-        nodes += parse_node_ids(f.nodeid for f in found)
-    return nodes
-
-
-def report_unmatched(ctx: Context, nodes: list[NodeId], files: list[Path]) -> None:
-    """Warn about node ids whose file is not under PATHS, or whose test is not in its file."""
-    from ..testselect import same_file
-
-    rels = [ctx.rel(f) for f in files]
-    texts: dict[str, str] = {}
-    for n in nodes:
-        hits = [r for r in rels if same_file(n.path, r)]
-        if not hits:
-            ctx.warn(f"{n}: no such test file under the given paths")
-            continue
-        name = n.function or (n.classes[-1] if n.classes else None)
-        if name is None:
-            continue
-        rel = hits[0]
-        if rel not in texts:
-            try:
-                texts[rel] = (ctx.root / rel).read_text(encoding="utf-8", errors="replace")
-            except OSError:
-                texts[rel] = ""
-        if not re.search(rf"\b(def|class)\s+{re.escape(name)}\b", texts[rel]):
-            ctx.warn(f"{n}: no test named {name} in {rel}", path=rel)
-
-
 def is_test_file(ctx: Context, f: Path) -> bool:
     return bool(_TEST_FILE.match(f.name)) or any(f == (p if p.is_absolute() else ctx.root / p).resolve()
                                                  for p in ctx.paths)
-
-
-def iter_tests(
-    body: Any, classes: tuple[str, ...] = (), scopes: tuple[ScopeInfo, ...] = (), *,
-    imports: Imports, pattern: AuthPattern,
-) -> Any:
-    """Yield ``(func, classes, class_scopes)`` for pytest-collected functions and methods."""
-    import libcst as cst
-
-    from ..authpattern import scope_of
-
-    for stmt in body:
-        if isinstance(stmt, cst.FunctionDef) and stmt.name.value.startswith("test"):
-            yield stmt, classes, scopes
-        elif isinstance(stmt, cst.ClassDef) and stmt.name.value.startswith("Test") and isinstance(
-            stmt.body, cst.IndentedBlock
-        ):
-            scope = scope_of(stmt.body.body, imports, pattern, stmt.decorators)
-            yield from iter_tests(stmt.body.body, (*classes, stmt.name.value), (*scopes, scope),
-                                  imports=imports, pattern=pattern)
-
-
-def line_of(text: str, name: str) -> int | None:
-    m = re.search(rf"^[ \t]*(?:async[ \t]+)?def[ \t]+{re.escape(name)}\b", text, re.MULTILINE)
-    return text.count("\n", 0, m.start()) + 1 if m else None
-
-
-def nodeid_for(rel: str, classes: tuple[str, ...], name: str) -> str:
-    return "::".join((rel, *classes, name))
 
 
 def add_param(func: cst.FunctionDef, name: str) -> cst.FunctionDef:
@@ -205,6 +126,7 @@ class AuthFixer(FileFixer):
         super().__init__(options)
         self.root = Path(".")
         self.selection: list[NodeId] | None = None
+        self.index: NodeIndex | None = None
         self._pattern: AuthPattern | None = None
 
     @property
@@ -224,15 +146,14 @@ class AuthFixer(FileFixer):
         if not self.options.fixture_name.isidentifier():
             raise UsageError(f"--fixture-name {self.options.fixture_name!r} is not a Python identifier")
         self.selection = load_selection(ctx, self.options.only, self.options.from_junit, self.options.match)
+        self.index = NodeIndex(self.selection) if self.selection is not None else None
         if self.selection:
             report_unmatched(ctx, self.selection, ctx.discover())
 
     def select(self, ctx: Context, files: list[Path]) -> list[Path]:
-        from ..testselect import for_file
-
         files = [f for f in files if f.name != "conftest.py"]
-        if self.selection is not None:
-            return [f for f in files if for_file(self.selection, ctx.rel(f))]
+        if self.index is not None:
+            return [f for f in files if self.index.for_file(ctx.rel(f))]
         return [f for f in files if is_test_file(ctx, f)]
 
     def prefilter(self, source: SourceFile) -> bool:
@@ -283,16 +204,17 @@ class AuthFixer(FileFixer):
             Imports,
             conftest_scopes,
             fixture_code,
+            iter_tests,
             module_names,
             parse_or_fail,
             patches_dependency,
             scope_of,
             shadowed,
         )
-        from ..testselect import for_file, selects
+        from ..testselect import selects
 
         pattern = self.pattern
-        nodes = for_file(self.selection, source.rel) if self.selection is not None else None
+        nodes = self.index.for_file(source.rel) if self.index is not None else None
         module = parse_or_fail(source.text)
         imports = Imports(module)
         mscope = scope_of(module.body, imports, pattern)

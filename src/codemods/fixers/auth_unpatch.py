@@ -257,12 +257,13 @@ class AuthUnpatchFixer(FileFixer):
 
         from ..authpattern import (
             Imports,
+            iter_tests,
             module_names,
             parse_or_fail,
             wrap_function_body,
             wrap_statements,
         )
-        from .auth import iter_tests, line_of, nodeid_for
+        from ..junit import line_of, nodeid_for
 
         pattern = self.pattern
         module = parse_or_fail(source.text)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..errors import FileFailure, UsageError
+from ..junit import NodeIndex, load_selection, nodeid_for, report_unmatched
 from ..options import option
 from ..plan import Edit
 from .base import Context, DemoSpec, FileFixer, Outcome, SourceFile
@@ -92,10 +93,10 @@ class FlakyFixer(FileFixer):
     def __init__(self, options: Any | None = None) -> None:
         super().__init__(options)
         self.selection: list[NodeId] = []
+        self.index: NodeIndex = NodeIndex([])
         self.plugin = "pytest-retry"
 
     def prepare(self, ctx: Context) -> None:
-        from .auth import load_selection, report_unmatched
 
         o = self.options
         if o.retries < 1:
@@ -106,6 +107,7 @@ class FlakyFixer(FileFixer):
         if selection is None:
             raise UsageError("flaky needs the tests to mark: --only NODE_ID[,NODE_ID...] or --from-junit FILE")
         self.selection = selection
+        self.index = NodeIndex(selection)
         if o.plugin != "auto":
             self.plugin = o.plugin
         else:
@@ -125,9 +127,7 @@ class FlakyFixer(FileFixer):
             report_unmatched(ctx, self.selection, ctx.discover())
 
     def select(self, ctx: Context, files: list[Path]) -> list[Path]:
-        from ..testselect import for_file
-
-        return [f for f in files if for_file(self.selection, ctx.rel(f))]
+        return [f for f in files if self.index.for_file(ctx.rel(f))]
 
     def prefilter(self, source: SourceFile) -> bool:
         return "def test" in source.text
@@ -139,15 +139,14 @@ class FlakyFixer(FileFixer):
     def fix(self, source: SourceFile) -> Outcome:
         """Locate the tests with :mod:`ast` (fast) and splice decorator lines into the text."""
 
-        from ..testselect import for_file, selects
-        from .auth import nodeid_for
+        from ..testselect import selects
 
         text = source.text
         try:
             tree = ast.parse(text)
         except SyntaxError as exc:
             raise FileFailure(f"syntax error: {exc.msg}; fix the file and run again", line=exc.lineno) from None
-        nodes = for_file(self.selection, source.rel)
+        nodes = self.index.for_file(source.rel)
         wanted = self.mark_kwargs()
         pytest_name = _pytest_alias(tree)
         lines = text.splitlines(keepends=True)
