@@ -181,12 +181,7 @@ class FlakyFixer(FileFixer):
             lines[start:end] = new
         new_text = "".join(lines)
         if pytest_name is None:
-            import libcst as cst
-
-            from ..imports import ensure_import
-
-            module, _ = ensure_import(cst.parse_module(new_text), "pytest")
-            new_text = module.code
+            new_text = _add_import_pytest(tree, new_text, newline)
         reason = f"{len(edits)} test(s) marked flaky for {self.plugin}"
         if skipped:
             reason += "; " + "; ".join(skipped)
@@ -228,6 +223,31 @@ class FlakyFixer(FileFixer):
             return None
         splices.append((top.lineno - 1, top.lineno - 1, [f"{indent}@{pytest_name}.mark.flaky({kw}){newline}"]))
         return "added"
+
+
+def _add_import_pytest(tree: ast.Module, text: str, newline: str) -> str:
+    """``import pytest`` after the last import of the module header, else after the docstring, else
+    first (line numbers come from the original tree: the mark splices only add lines below it)."""
+    last_import = doc_end = 0
+    for i, stmt in enumerate(tree.body):
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            last_import = stmt.end_lineno or stmt.lineno
+        elif i == 0 and isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+            doc_end = stmt.end_lineno or stmt.lineno
+        else:
+            break
+    lines = text.splitlines(keepends=True)
+    at = last_import or doc_end
+    if at and not lines[at - 1].endswith(("\n", "\r")):
+        lines[at - 1] += newline
+    if last_import:
+        new = [f"import pytest{newline}"]
+    elif doc_end:
+        new = [newline, f"import pytest{newline}"]
+    else:
+        new = [f"import pytest{newline}", newline, newline]
+    lines[at:at] = new
+    return "".join(lines)
 
 
 def _ast_dotted(node: object) -> str:
