@@ -1038,7 +1038,10 @@ def collect_ci_files(ctx: Any, default_files: Sequence[str]) -> list[CiFile]:
                 raise StabfixError(f"{ctx.rel(p)} does not exist", path=ctx.rel(p))
     else:
         chosen = [ctx.resolve(f) for f in default_files]
+        missing = [ctx.rel(p) for p in chosen if not p.is_file()]
         chosen = [p for p in chosen if p.is_file()]
+        if missing and chosen:
+            ctx.info(f"not found, skipped: {', '.join(missing)}")
     out: list[CiFile] = []
     seen: set[Path] = set()
     for p in chosen:

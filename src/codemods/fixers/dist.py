@@ -181,7 +181,14 @@ class _MarkFinder:
 
     def find(self, inv: Invocation) -> str | bool | None:
         """The first path with marks, False when none has them, None when the paths are unknown."""
-        paths = inv.test_paths or self._default_paths()
+        paths: list[str] = []
+        for p in inv.test_paths:  # tox: `{posargs}` adds nothing by default, `{posargs:X}` means X
+            m = re.fullmatch(r"\{posargs(?::(.*))?\}", p)
+            if m is None:
+                paths.append(p)
+            elif m.group(1):
+                paths.extend(m.group(1).split())
+        paths = paths or self._default_paths()
         if any("$" in p or "<<" in p or "{" in p for p in paths):
             return None
         ignored = {(self.root / i).resolve() for i in inv.ignores}
