@@ -160,3 +160,32 @@ def test_merge_keys_and_aliases_are_followed() -> None:
     root = y.documents[0]
     assert [k for k, _ in y.items(y.get(root, "j"))] == ["k", "run"]
     assert y.get(root, "j", "run").value == "pytest -n 8"
+
+
+def test_generated_command_lines() -> None:
+    """Seeded combinations of prefixes, runners, -n spellings, separators and decoys: exactly the
+    pytest command is found, and its -n value sits at the reported offsets."""
+    import random
+
+    rng = random.Random(5)
+    runners = ["pytest", "py.test", "python -m pytest", "python3 -m pytest", "uv run pytest",
+               "uv run --no-sync python -m pytest", "poetry run pytest", "FOO=1 pytest", "env A=b pytest"]
+    forms = ["-n {v}", "-n{v}", "-n={v}", "--numprocesses {v}", "--numprocesses={v}", '-n "{v}"', "-n '{v}'"]
+    decoys = ["conda create -n env", "echo -n hi", "head -n 5 f", "echo 'pytest -n 9'", "xargs -n 1 echo",
+              "git commit -n -m x", "# pytest -n 9", 'bash -c "pytest -n 9"', "sort -n f"]
+    seps = [" && ", " ; ", " | ", "\n", " || ", " \\\n  && "]
+    for _ in range(500):
+        value = str(rng.randint(1, 64))
+        form = rng.choice(forms).format(v=value)
+        extra = rng.sample(["-x", "-vv", "--timeout=300", "-k 'not -n 3'", "tests/a", "--maxfail 5"], 3)
+        parts = [rng.choice(runners), *extra[:2], form, extra[2]]
+        cmd = " ".join(parts)
+        before, after = rng.choice(decoys), rng.choice(decoys)
+        text = before + rng.choice(seps) + cmd + (rng.choice(seps) + after if not after.startswith("#") else "")
+        if before.startswith("#"):
+            text = before + "\n" + cmd
+        found = find_invocations(text)
+        assert len(found) == 1, text
+        n = found[0].numprocesses
+        assert n is not None and n.value == value, text
+        assert n.value_start is not None and text[n.value_start:n.value_end] == value, text
