@@ -61,7 +61,7 @@ def main() -> int:
         stabfix_cmd = [str(STABFIX), "apply", "auth", ".", "--root", str(root), "--check", "--quiet"]
         libcst_cmd = [sys.executable, "-m", "libcst.tool", "codemod", "-x",
                       "benchmarks.libcst_auth_codemod.AuthWrapCommand", "--no-format", "-u", "3",
-                      "--hide-progress", "--include-generated", str(root)]
+                      "--hide-progress", "--include-generated", "."]
         # what each one finds (one untimed run each)
         _, out = timed([*stabfix_cmd[:-1], "--json"], REPO, (0, 1))
         import json
@@ -70,14 +70,14 @@ def main() -> int:
         t = report["totals"]
         print(f"stabfix auth: {t['changed']} file(s) to change, {t['edits']} edit(s), "
               f"{t['skipped']} skipped, {t['failed']} failed (syntax errors in the corpus)")
-        _, out = timed(libcst_cmd, REPO, (0, 1))
-        changed = out.count("\n+++ ")
+        _, out = timed(libcst_cmd, root, (0, 1))
+        changed = out.count("\n+++ ") + out.startswith("+++ ")
         print(f"libcst codemod: {changed} file(s) with a diff")
 
         s_times, l_times = [], []
         for _ in range(args.runs):
             s_times.append(timed(stabfix_cmd, REPO, (0, 1))[0])
-            l_times.append(timed(libcst_cmd, REPO, (0, 1))[0])
+            l_times.append(timed(libcst_cmd, root, (0, 1))[0])
         s_med, l_med = statistics.median(s_times), statistics.median(l_times)
         print(f"stabfix apply auth --check : median {s_med:.2f}s  runs {', '.join(f'{x:.2f}' for x in s_times)}")
         print(f"libcst.tool codemod (-u)   : median {l_med:.2f}s  runs {', '.join(f'{x:.2f}' for x in l_times)}")

@@ -54,16 +54,16 @@ class AuthWrapCommand(VisitorBasedCodemodCommand):
         self.changed = False
 
     def visit_Module(self, node: cst.Module) -> None:
-        self.module = node
+        self.source_module = node
         self.active = False
 
     def visit_Import(self, node: cst.Import) -> None:
-        self.active = self.active or any("proxy_server" in self.module.code_for_node(a.name) for a in node.names)
+        self.active = self.active or any("proxy_server" in self.source_module.code_for_node(a.name) for a in node.names)
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         names = [] if isinstance(node.names, cst.ImportStar) else [a.name for a in node.names]
         parts = [node.module, *names] if node.module is not None else names
-        self.active = self.active or any("proxy_server" in self.module.code_for_node(p) for p in parts)
+        self.active = self.active or any("proxy_server" in self.source_module.code_for_node(p) for p in parts)
 
     def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
         if not self.active or not original.name.value.startswith("test"):
@@ -79,7 +79,7 @@ class AuthWrapCommand(VisitorBasedCodemodCommand):
             head = [body.pop(0)]
         if not body:
             return updated
-        config = self.module.config_for_parsing
+        config = self.source_module.config_for_parsing
         override = cst.parse_module(OVERRIDE, config=config).body
         pop = cst.parse_module(POP, config=config).body
         wrapped = cst.Try(body=cst.IndentedBlock(body=body), finalbody=cst.Finally(body=cst.IndentedBlock(body=pop)))

@@ -99,7 +99,7 @@ def add_param(func: cst.FunctionDef, name: str) -> cst.FunctionDef:
 
 @dataclass
 class _Plan:
-    """What one module needs: targets by node identity, skips, imports."""
+    """What one module needs: the tests to change (by node identity) and the skipped ones."""
 
     targets: dict[int, str]
     skipped: list[tuple[str, str]]
@@ -335,7 +335,14 @@ class AuthFixer(FileFixer):
         """Add the fixture to (or create) one conftest.py; validated like any Python output."""
         import libcst as cst
 
-        from ..authpattern import Imports, fixture_code, module_names, parse_or_fail, scope_of
+        from ..authpattern import (
+            Imports,
+            add_imports,
+            fixture_code,
+            module_names,
+            parse_or_fail,
+            scope_of,
+        )
         from ..engine import validate_python
         from ..errors import FileFailure
         from ..imports import ensure_import
@@ -359,7 +366,7 @@ class AuthFixer(FileFixer):
             return FileResult(rel, "unchanged", f"fixture `{name}` is there already")
         names = module_names(imports, pattern)
         new_module = _insert_fixture(module, fixture_code(names, pattern, "pytest"), at_end=True)
-        new_module = add_imports_all(new_module, names)
+        new_module = add_imports(new_module, names)
         new_module, _ = ensure_import(new_module, "pytest")
         text = new_module.code
         edit = Edit(f"added fixture `{name}` (sets the auth override, pops it after yield)", kind="auth-fixture")
@@ -382,12 +389,6 @@ def _new_conftest(names: ModuleNames, pattern: AuthPattern) -> str:
     lines += [f"import {mod} as {alias}" for mod, alias in names.module_imports]
     lines += [f"from {mod} import {', '.join(sorted(attrs))}" for mod, attrs in sorted(names.from_imports.items())]
     return "\n".join(lines) + "\n\n\n" + fixture_code(names, pattern, "pytest")
-
-
-def add_imports_all(module: cst.Module, names: ModuleNames) -> cst.Module:
-    from ..authpattern import add_imports
-
-    return add_imports(module, names)
 
 
 def _rel_to_root(path: Path, root: Path) -> str:
