@@ -165,3 +165,12 @@ def test_folder_path_stands_for_its_ci_files(repo: Path) -> None:
     assert out.returncode == 0, out.stderr
     changed = {f["path"] for f in json.loads(out.stdout)["files"] if f["status"] == "changed"}
     assert changed == {".circleci/config.yml", "Makefile", ".github/workflows/t.yml"}
+
+
+def test_exclude_filters_files_found_in_a_folder(repo: Path) -> None:
+    (repo / "Makefile").write_text("test:\n\tpoetry run pytest tests -n 8\n")
+    out = run_stabfix("apply", "workers", "--to", "4", "--json", "--exclude", "Makefile", "--root", repo, ".")
+    assert out.returncode == 0, out.stderr
+    assert {f["path"] for f in json.loads(out.stdout)["files"]} == {".circleci/config.yml"}
+    named = run_stabfix("apply", "workers", "--to", "4", "--json", "--exclude", "Makefile", "--root", repo, "Makefile")
+    assert [f["status"] for f in json.loads(named.stdout)["files"]] == ["changed"]

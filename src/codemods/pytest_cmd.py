@@ -1008,11 +1008,23 @@ def _addopts(data: dict[str, Any]) -> Any:
 _CI_NAMES = (".circleci/config.yml", ".circleci/config.yaml", "Makefile", "tox.ini")
 
 
+def _wanted(ctx: Any, path: Any) -> bool:
+    """--include / --exclude globs (a file named explicitly is always taken, as in discovery)."""
+    from .discovery import _glob_match
+
+    rel = ctx.rel(path)
+    if ctx.exclude and _glob_match(rel, ctx.exclude):
+        return False
+    return not (ctx.include and not _glob_match(rel, ctx.include))
+
+
 def collect_ci_files(ctx: Any, default_files: Sequence[str]) -> list[CiFile]:
     """Scan the CI files of a run: the paths given, else ``default_files`` (missing ones skipped).
 
     A folder stands for the CI files in it (``.circleci/config.yml``, ``.github/workflows/*.yml``,
-    ``Makefile``, ``tox.ini``). ``ctx`` is a :class:`~codemods.fixers.base.Context`.
+    ``Makefile``, ``tox.ini``). ``--include``/``--exclude`` filter the files found in folders and
+    the default list; a file named explicitly is always taken. ``ctx`` is a
+    :class:`~codemods.fixers.base.Context`.
     """
     from pathlib import Path
 
@@ -1031,7 +1043,7 @@ def collect_ci_files(ctx: Any, default_files: Sequence[str]) -> list[CiFile]:
                 if not found:
                     raise StabfixError(f"{ctx.rel(p)} holds no CI file ({', '.join(_CI_NAMES)}, "
                                        ".github/workflows/*.yml); name the file", path=ctx.rel(p))
-                chosen.extend(found)
+                chosen.extend(f for f in found if _wanted(ctx, f))
             elif p.is_file():
                 chosen.append(p)
             else:
@@ -1039,7 +1051,7 @@ def collect_ci_files(ctx: Any, default_files: Sequence[str]) -> list[CiFile]:
     else:
         chosen = [ctx.resolve(f) for f in default_files]
         missing = [ctx.rel(p) for p in chosen if not p.is_file()]
-        chosen = [p for p in chosen if p.is_file()]
+        chosen = [p for p in chosen if p.is_file() and _wanted(ctx, p)]
         if missing and chosen:
             ctx.info(f"not found, skipped: {', '.join(missing)}")
     out: list[CiFile] = []
