@@ -224,3 +224,10 @@ def test_remove_unused_with_basedpyright(tmp_path: Path) -> None:
     assert f.read_text() == (
         'x: int = 1  # keep\ny: int = "a"  # pyright: ignore[reportAssignmentType]  # noqa: E501\n'
     )
+
+
+def test_report_from_another_checkout_is_mapped_to_the_root(repo: Path) -> None:
+    report = write_report(repo, [entry(Path("/home/circleci/project/pkg/a.py"), 1, 8)])
+    rep = codemods.apply("noqa", root=repo, mode="write", from_report=str(report))
+    assert (repo / "pkg" / "a.py").read_text().startswith("import os  # noqa: F401\n")
+    assert any("/home/circleci/project were mapped" in n.message for n in rep.plan.notices)

@@ -78,6 +78,7 @@ class SuppressFixer(FileFixer):
         self._read = 0
         self._dropped = 0
         self._missing = 0
+        self._mapped: set[str] = set()
 
     # -- hooks ---------------------------------------------------------------------------------
     def max_rounds(self) -> int:
@@ -174,13 +175,28 @@ class SuppressFixer(FileFixer):
         self._dropped += sum(notebooks.values())
         return dict(out)
 
-    @staticmethod
-    def _rel(ctx: Context, name: str, base: Path) -> str | None:
+    def _rel(self, ctx: Context, name: str, base: Path) -> str | None:
+        """The report path as a POSIX path under the root, or None.
+
+        An absolute path from another checkout (a CI machine's ``/home/circleci/project/...``)
+        is mapped to the root by its longest suffix that names a file under ``base``.
+        """
         p = Path(name)
         full = (p if p.is_absolute() else base / p).resolve()
-        if not full.is_file() or (full != ctx.root and ctx.root not in full.parents):
+        if full.is_file() and (full == ctx.root or ctx.root in full.parents):
+            return full.relative_to(ctx.root).as_posix()
+        if not p.is_absolute():
             return None
-        return full.relative_to(ctx.root).as_posix()
+        parts = p.parts[1:]
+        for i in range(len(parts) - 1):  # at least one folder and the file name
+            candidate = (base / Path(*parts[i:])).resolve()
+            if candidate.is_file() and ctx.root in candidate.parents:
+                prefix = str(Path(p.parts[0], *parts[:i]))
+                if prefix not in self._mapped:
+                    self._mapped.add(prefix)
+                    ctx.info(f"report paths under {prefix} were mapped to {base} (the report comes from another checkout)")
+                return candidate.relative_to(ctx.root).as_posix()
+        return None
 
     def select(self, ctx: Context, files: list[Path]) -> list[Path]:
         return [f for f in files if ctx.rel(f) in self._diags]
