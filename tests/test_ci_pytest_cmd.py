@@ -3,10 +3,12 @@ codemods.yamlsplice: mapping value positions to the source and refusing unsafe e
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from codemods.errors import StabfixError
-from codemods.pytest_cmd import find_invocations, scan_file
+from codemods.pytest_cmd import find_invocations, scan_file, scan_repo
 from codemods.yamlsplice import YamlSource
 
 # (shell text, [(runner, -n value, test paths)]) — the invocation's -n value text must be
@@ -189,3 +191,19 @@ def test_generated_command_lines() -> None:
         n = found[0].numprocesses
         assert n is not None and n.value == value, text
         assert n.value_start is not None and text[n.value_start:n.value_end] == value, text
+
+
+def test_scan_repo_for_other_fixers(tmp_path: Path) -> None:
+    (tmp_path / ".circleci").mkdir()
+    (tmp_path / ".circleci/config.yml").write_text(
+        "version: 2.1\njobs:\n  a:\n    steps:\n      - run: |\n          pytest tests \\\n"
+        "            -n 4 --dist loadgroup\n")
+    (tmp_path / "Makefile").write_text("t:\n\tpytest -n 2\n")
+    wf = tmp_path / ".github/workflows"
+    wf.mkdir(parents=True)
+    (wf / "bad.yml").write_text("jobs: [\n")
+    files, problems = scan_repo(tmp_path)
+    got = [(f.path, s.line, s.invocation.dist.value if s.invocation.dist else None)
+           for f in files for s in f.sites if s.invocation.uses_xdist]
+    assert got == [(".circleci/config.yml", 6, "loadgroup"), ("Makefile", 2, None)]
+    assert len(problems) == 1 and problems[0].startswith(".github/workflows/bad.yml: invalid YAML at line 2")

@@ -50,6 +50,7 @@ __all__ = [
     "line_at",
     "parse_args",
     "scan_file",
+    "scan_repo",
     "select_jobs",
     "words_from_list",
 ]
@@ -1080,3 +1081,36 @@ def check_job_names(files: Sequence[CiFile], names: Sequence[str]) -> None:
         if name not in known:
             sample = ", ".join(sorted(known)[:12]) or "none"
             raise UsageError(f"--job {name}: no such job in {', '.join(f.path for f in files)} (jobs: {sample})")
+
+
+#: where :func:`scan_repo` looks (globs relative to the root)
+CI_GLOBS = (".circleci/config.yml", ".circleci/config.yaml", ".github/workflows/*.yml", ".github/workflows/*.yaml",
+            "Makefile", "tox.ini", "pyproject.toml")
+
+
+def scan_repo(root: Any, globs: Sequence[str] = CI_GLOBS) -> tuple[list[CiFile], list[str]]:
+    """Scan a repository's usual CI files without a run context (for warnings in other fixers).
+
+    Returns ``(files, problems)``: a file that cannot be read or parsed is skipped and named in
+    ``problems`` with the reason, never raised.
+    """
+    from pathlib import Path
+
+    from .errors import StabfixError
+
+    base = Path(root)
+    files: list[CiFile] = []
+    problems: list[str] = []
+    for pattern in globs:
+        for path in sorted(base.glob(pattern)):
+            if not path.is_file():
+                continue
+            rel = path.relative_to(base).as_posix()
+            try:
+                text = path.read_bytes().decode("utf-8-sig")
+                files.append(scan_file(rel, text))
+            except (OSError, UnicodeDecodeError) as exc:
+                problems.append(f"{rel}: cannot read ({exc})")
+            except StabfixError as exc:
+                problems.append(exc.one_line().removeprefix("error: "))
+    return files, problems
