@@ -181,6 +181,9 @@ class SuppressFixer(FileFixer):
         An absolute path from another checkout (a CI machine's ``/home/circleci/project/...``)
         is mapped to the root by its longest suffix that names a file under ``base``.
         """
+        prefix = str(ctx.root) + os.sep
+        if name.startswith(prefix) and os.sep + ".." not in name and os.path.isfile(name):
+            return name[len(prefix):].replace(os.sep, "/")  # the common case, without resolving
         p = Path(name)
         full = (p if p.is_absolute() else base / p).resolve()
         if full.is_file() and (full == ctx.root or ctx.root in full.parents):

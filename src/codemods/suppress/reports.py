@@ -35,6 +35,7 @@ _MYPY_TEXT = re.compile(
     r"^(?P<file>.+?):(?P<line>\d+):(?:(?P<col>\d+):(?:(?P<eline>\d+):(?P<ecol>\d+):)?)?\s"
     r"(?P<sev>error|warning|note):\s(?P<msg>.*?)(?:\s\s\[(?P<code>[a-z][a-z0-9-]*)\])?$"
 )
+_NONSPACE = re.compile(r"\S")
 _BACKTICKED = re.compile(r"`([^`]+)`")
 _MYPY_UNUSED = re.compile(r'^Unused "type: ignore(?:\[([^\]]*)\])?" comment')
 _PYRIGHT_UNUSED_RULE = re.compile(r'^Unnecessary "# pyright: ignore" rule: "([^"]+)"')
@@ -67,9 +68,10 @@ def _fail(source: str, what: str) -> ToolError:
 
 def sniff(data: str) -> str | None:
     """Which tool's report ``data`` looks like: "ruff", "mypy", "pyright" or None."""
-    s = data.lstrip()
-    if not s:
+    m = _NONSPACE.search(data)
+    if m is None:
         return None
+    s = data[m.start():m.start() + 65536]  # the head is enough to tell; no copy of a 30 MB report
     if s[0] == "[":
         return "ruff"
     if s[0] == "{":
@@ -89,7 +91,8 @@ def sniff(data: str) -> str | None:
 
 def load_report(data: str, tool: str, source: str) -> list[Diagnostic]:
     """Parse ``data`` (the report's text) as ``tool``'s report; ``source`` names it in errors."""
-    if not data.strip():
+    first = _NONSPACE.search(data)
+    if first is None:
         raise _fail(
             source,
             f"the report is empty; produce it with {HOW[tool]} (a clean run prints `[]` for ruff, "
@@ -108,7 +111,7 @@ def load_report(data: str, tool: str, source: str) -> list[Diagnostic]:
         return _ruff(_json(data, source), source)
     if tool == "pyright":
         return _pyright(_json(data, source), source)
-    if data.lstrip().startswith("{"):
+    if data[first.start()] == "{":
         return _mypy_json(data, source)
     return _mypy_text(data, source)
 
