@@ -291,13 +291,13 @@ class AuthFixer(FileFixer):
                 return wrap_function_body(updated, names, pattern, module)
 
         new_module = module.visit(Wrap())
-        if add_module_fixture:
-            assert names is not None
-            new_module = _insert_fixture(new_module, fixture_code(names, pattern, "pytest"))
         if names is not None:
             from ..authpattern import add_imports
-            from ..imports import ensure_import
+            from ..imports import ensure_import, has_import
 
+            if add_module_fixture:
+                pytest_name = has_import(new_module, "pytest") or "pytest"  # `import pytest as pt` kept
+                new_module = _insert_fixture(new_module, fixture_code(names, pattern, pytest_name))
             new_module = add_imports(new_module, names)
             if add_module_fixture:
                 new_module, _ = ensure_import(new_module, "pytest")
