@@ -4,7 +4,7 @@
 The corpus: every test module (``test_*.py`` / ``*_test.py``, with the ``conftest.py`` files beside
 them) of this interpreter's site-packages, of the litellm 1.80.0 sdist, and of the sdists of FastAPI,
 pytest, pydantic, Starlette and httpx (their test suites; FastAPI's is TestClient-heavy). Sdists are
-fetched with ``pip download --no-deps --no-binary NAME`` and cached under ``.cache/sdists``.
+fetched with ``pip download --no-deps --no-binary NAME`` and cached under ``.cache/corpus_tests``.
 Everything is copied into a scratch folder, so nothing outside it is written.
 
 Checks (exit 1 when one fails): no crash (no file failed for any reason but a syntax error or an
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import os
 import shutil
 import subprocess
 import sys
@@ -30,7 +31,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-CACHE = REPO / ".cache" / "sdists"
+CACHE = REPO / ".cache" / "corpus_tests"
 SDISTS = [
     ("litellm", "1.80.0"), ("fastapi", "0.165.0"), ("pytest", "9.1.1"), ("pydantic", "2.14.3"),
     ("starlette", "1.10.0"), ("httpx", "0.28.1"),
@@ -43,19 +44,24 @@ def is_test_module(name: str) -> bool:
 
 
 def fetch_sdist(name: str, version: str) -> Path:
-    """The sdist archive (cached; downloaded with pip when missing)."""
-    stem = f"{name.replace('-', '_')}-{version}.tar.gz"
+    """The sdist archive (cached; downloaded with pip when missing, then moved in atomically)."""
+    stems = [f"{name.replace('-', '_')}-{version}.tar.gz", f"{name}-{version}.tar.gz"]
     for d in [CACHE, *SDIST_DIRS]:
-        for candidate in (d / stem, d / f"{name}-{version}.tar.gz"):
-            if candidate.is_file():
-                return candidate
+        for stem in stems:
+            if (d / stem).is_file():
+                return d / stem
     CACHE.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", name, f"{name}=={version}",
-         "-d", str(CACHE), "-q"], capture_output=True, text=True, check=False)
-    for candidate in (CACHE / stem, CACHE / f"{name}-{version}.tar.gz"):
-        if candidate.is_file():
-            return candidate
+    tmp = Path(tempfile.mkdtemp(dir=CACHE))
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", name, f"{name}=={version}",
+             "-d", str(tmp), "-q"], capture_output=True, text=True, check=False)
+        for stem in stems:
+            if (tmp / stem).is_file():
+                os.replace(tmp / stem, CACHE / stem)
+                return CACHE / stem
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     raise SystemExit(f"pip download {name}=={version} failed: {proc.stderr[-400:]}")
 
 
