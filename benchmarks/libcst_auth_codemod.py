@@ -5,7 +5,8 @@ For each module that names the app's module (``proxy_server``), every ``test*`` 
 whose body uses a client (``TestClient(...)``, ``x.get/post/...`` on a name containing "client")
 and does not already touch ``dependency_overrides`` gets LiteLLM's pattern: override, ``try:`` the
 body, ``finally:`` pop, with the imports added by libcst's AddImportsVisitor. It does less than
-stabfix (no fixture/conftest coverage, no import-spelling resolution), so the comparison favours it.
+stabfix (no fixture/conftest coverage, no import-spelling resolution) and walks only module and class
+level statements, so the comparison favours it.
 
     python -m libcst.tool codemod -x benchmarks.libcst_auth_codemod.AuthWrapCommand --no-format PATH
 """
@@ -52,6 +53,11 @@ class AuthWrapCommand(VisitorBasedCodemodCommand):
         super().__init__(context)
         self.active = False
         self.changed = False
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        # only module/class level statements and imports matter: do not walk every expression
+        super().on_visit(node)
+        return isinstance(node, (cst.Module, cst.ClassDef, cst.IndentedBlock, cst.SimpleStatementLine))
 
     def visit_Module(self, node: cst.Module) -> None:
         self.source_module = node
