@@ -192,3 +192,39 @@ def test_fast_scan_agrees_with_tokenize_on_installed_packages() -> None:
         ], p
         checked += 1
     assert checked >= 100
+
+
+PY312_CHECK = r'''
+import sys
+sys.path.insert(0, sys.argv[1])
+from codemods.suppress.placement import scan
+src = 'd = {"k": 1}\nx = f"{d["k"]} # not a comment"  # real\ny = f"""{d["k"]}\n{d[\'k\']}"""  # end\n'
+compile(src, "x", "exec")
+lm = scan(src)
+assert lm.tokenized
+assert [lm.comment_col(n) for n in range(1, 5)] == [None, 33, None, 13], lm
+assert lm.in_string == {3}, lm.in_string
+print("ok")
+'''
+
+
+def test_python312_nested_quote_fstrings() -> None:
+    """On Python >= 3.12 (when one is installed) nested same-quote f-strings go through tokenize."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    candidates = [shutil.which(f"python3.{m}") for m in (12, 13, 14)]
+    candidates += [str(p) for p in sorted(Path.home().glob(".pyenv/versions/3.1[2-9]*/bin/python"))]
+    exe = None
+    for cand in filter(None, candidates):
+        probe = subprocess.run([cand, "-c", "import sys; print(sys.version_info >= (3, 12))"],
+                               capture_output=True, text=True)
+        if probe.stdout.strip() == "True":
+            exe = cand
+            break
+    if exe is None:
+        pytest.skip("no Python >= 3.12 installed")
+    src = Path(__file__).resolve().parents[1] / "src"
+    proc = subprocess.run([exe, "-c", PY312_CHECK, str(src)], capture_output=True, text=True)
+    assert proc.stdout.strip() == "ok", proc.stderr
