@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -42,15 +43,19 @@ def fetch_sdist(name: str, version: str, cache: Path) -> Path:
         found = list(cache.glob(pattern))
         if found:
             return found[0]
-    subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", name, f"{name}=={version}",
-         "-d", str(cache), "--quiet"],
-        check=True,
-    )
-    found = list(cache.glob(f"{stem}-{version}.tar.gz")) + list(cache.glob(f"{name}-{version}.tar.gz"))
-    if not found:
-        raise SystemExit(f"pip did not download the {name} {version} sdist")
-    return found[0]
+    # download into a private folder, then rename: a parallel run never sees a partial file
+    with tempfile.TemporaryDirectory(dir=cache, prefix=".download-") as tmp:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", name, f"{name}=={version}",
+             "-d", tmp, "--quiet"],
+            check=True,
+        )
+        found = list(Path(tmp).glob(f"{stem}-{version}.tar.gz")) + list(Path(tmp).glob(f"{name}-{version}.tar.gz"))
+        if not found:
+            raise SystemExit(f"pip did not download the {name} {version} sdist")
+        target = cache / found[0].name
+        os.replace(found[0], target)
+    return target
 
 
 def unpack(tarball: Path, dest: Path) -> Path:
