@@ -121,3 +121,23 @@ def test_commands_plug_into_the_stabfix_group(tmp_path: Path, monkeypatch: pytes
     result = runner.invoke(cli.cli, ["ci", "--help"])
     assert result.exit_code == 0 and "failures" in result.output and "status" in result.output
     assert "triage" in runner.invoke(cli.cli, ["--help"]).output
+
+
+def test_worker_count_from_the_ci_config_when_the_log_lacks_it(sample_repo: Path, tmp_path: Path) -> None:
+    from codemods.triage import triage
+    from codemods.triage.scan import pytest_workers
+
+    assert pytest_workers("conda create -n docs && python -m pytest tests -n=4") == 4
+    assert pytest_workers("echo -n building && head -n 5 README.md") is None
+    assert pytest_workers("pytest -n auto tests") is None
+    log = tmp_path / "local_testing.log"  # a step log cut before pytest's header: no -n in it
+    log.write_text("worker 'gw2' crashed while running 'tests/local_testing/test_router_heavy.py::test_router_fallbacks'\n")
+    result = triage([log], root=sample_repo, out=tmp_path / "o")
+    workers = [c for c in result.category("parallel").commands if c.fixer == "workers"]
+    assert [c.argv() for c in workers] == [["stabfix", "apply", "workers", "--to", "4", "--job", "local_testing"]]
+    assert workers[0].note == "-n 8 -> -n 4 (from .circleci/config.yml)"
+    other = tmp_path / "nightly_job.log"
+    other.write_text("[gw1] node down: Not properly terminated\n")
+    result = triage([other], root=sample_repo, out=tmp_path / "o")
+    workers = [c for c in result.category("parallel").commands if c.fixer == "workers"]
+    assert [(c.argv(), c.available) for c in workers] == [(["stabfix", "apply", "workers", "--job", "nightly_job"], False)]

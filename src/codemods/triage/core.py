@@ -276,14 +276,17 @@ class _Triager:
                                         [job] if job else [], lines[:MAX_EVIDENCE]))
         for job in sorted({*jobs_with_tests, *(j for j in self.crash_jobs if j)}):
             current = self.workers.get(job) or self.workers.get("")
+            where = ""
+            if current is None:
+                current, where = _config_workers(self.root, job), " (from .circleci/config.yml)"
             target = rules.lower_workers(current)
             if target is None:
                 commands.append(Command("workers", [], [("--job", job)], available=False,
-                                        note=f"the worker count of {job} is not in the log; run "
-                                             f"`stabfix apply workers --to N --job {job}` with a lower N"))
+                                        note=f"the worker count of {job} is not in the log nor in a numeric -n of "
+                                             f"its CircleCI job; run `stabfix apply workers --to N --job {job}`"))
                 continue
             commands.append(Command("workers", [], [("--to", str(target)), ("--job", job)],
-                                    note=f"-n {current} -> -n {target}"))
+                                    note=f"-n {current} -> -n {target}{where}"))
         if crashed_ids:
             commands.append(rules.test_command("xdist-group", crashed_ids, extra=[("--group", self.group)],
                                                note="the crashed tests share one worker"))
@@ -320,6 +323,20 @@ class _Triager:
             if cat.findings:
                 self.result.categories.append(cat)
         return self.result
+
+
+def _config_workers(root: Path, job: str) -> int | None:
+    """The largest numeric ``-n`` of the job's pytest invocations in ``.circleci/config.yml``."""
+    from ..pytest_cmd import scan_file
+
+    path = root / ".circleci" / "config.yml"
+    try:
+        ci = scan_file(".circleci/config.yml", path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, StabfixError):
+        return None
+    found = [int(o.value) for site in ci.sites if job in site.jobs
+             if (o := site.invocation.numprocesses) is not None and o.value and o.value.isdigit()]
+    return max(found) if found else None
 
 
 def _jobs(facts: Iterable[LogFacts]) -> list[str]:

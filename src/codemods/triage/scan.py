@@ -36,7 +36,6 @@ _CRASH = re.compile(r"worker '?(gw\d+)'? crashed while running '?\"?([^'\"]+?)'?
 _NODE_DOWN = re.compile(r"\[(gw\d+)\] node down|replacing crashed worker|maximum crashed workers|"
                         r"(?:^|\s)Killed(?:\s|$)|exit (?:status|code) 137|^MemoryError\b|Out of memory")
 _WORKERS = re.compile(r"(?:created: (\d+)/\d+ workers|\b(\d+) workers \[\d+ items?\])")
-_N_FLAG = re.compile(r"(?:^|\s)(?:-n\s*=?\s*|--numprocesses[=\s]\s*)(\d+)(?=\s|$)")
 _BANNER = re.compile(r"^====>>\s*(.+?)\s*$")
 _RUFF_FULL = re.compile(r"^\s*--> (?P<file>\S.*?\.pyi?):(?P<row>\d+):(?P<col>\d+)\s*$")
 _RUFF_FOUND = re.compile(r"^Found (\d+) errors?\.?$")
@@ -251,9 +250,9 @@ class _Scanner:
             facts.crashed.setdefault(m.group(2), self.line(number, text))
             return
         if "pytest" in stripped and not self.section:
-            m = _N_FLAG.search(stripped)
-            if m:
-                facts.workers = max(facts.workers or 0, int(m.group(1)))
+            n = pytest_workers(stripped)
+            if n:
+                facts.workers = max(facts.workers or 0, n)
         m = _WORKERS.search(stripped)
         if m:
             facts.workers = max(facts.workers or 0, int(m.group(1) or m.group(2)))
@@ -336,6 +335,15 @@ class _Scanner:
             return True
         m = _RUFF_FOUND.match(stripped)
         return bool(m and (facts.ruff_text or facts.ruff))
+
+
+def pytest_workers(command: str) -> int | None:
+    """The largest numeric ``-n`` of the pytest invocations in a shell line (``conda create -n x`` is not one)."""
+    from ..pytest_cmd import find_invocations
+
+    found = [int(o.value) for inv in find_invocations(command)
+             if (o := inv.numprocesses) is not None and o.value and o.value.isdigit()]
+    return max(found) if found else None
 
 
 def scan_log(path: Path, job: str | None = None) -> LogFacts:
