@@ -1,8 +1,8 @@
 """Where a repository runs pytest, and with which ``--dist`` mode (for xdist-group's warning).
 
-Looks at CI configs (CircleCI, GitHub workflows), Makefiles, tox.ini and the pytest configuration
-(``addopts`` in pyproject.toml, pytest.ini, setup.cfg) and reports, per pytest invocation that uses
-xdist (``-n``), the ``--dist`` mode it passes (None when it passes none).
+Uses :func:`codemods.pytest_cmd.scan_repo` for CI configs (CircleCI, GitHub workflows), Makefiles,
+tox.ini and pyproject ``addopts``, and reads ``addopts`` of pytest.ini / setup.cfg; reports, per
+pytest invocation that uses xdist (``-n``), the ``--dist`` mode it passes (None when none).
 """
 
 from __future__ import annotations
@@ -11,9 +11,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-CI_FILES = (".circleci/config.yml", ".github/workflows/*.yml", ".github/workflows/*.yaml", "Makefile",
-            "tox.ini", "noxfile.py")
-CONFIG_FILES = ("pyproject.toml", "pytest.ini", "setup.cfg", "tox.ini")
+#: pytest configuration files that pytest_cmd.scan_repo does not read
+CONFIG_FILES = ("pytest.ini", "setup.cfg")
 
 _DIST = re.compile(r"(?:--dist[= ]\s*|(?<![\w-])-d\s*)(\w+)")
 
@@ -36,36 +35,18 @@ class DistSetting:
         return False
 
 
-_YAML_KEY = re.compile(r"^\s*(?:-\s+)?(?:run|command|script)\s*:\s*[|>]?[-+]?\s*")
-
-
-def _xdist_invocations(text: str) -> list[tuple[int, str | None, tuple[str, ...]]]:
-    """``(line, --dist value)`` of each xdist-using pytest invocation, one source line at a time
-    (CI files keep each pytest command on one line; a YAML ``run:``/``command:`` key is dropped)."""
-    from .pytest_cmd import find_invocations
-
-    out: list[tuple[int, str | None, tuple[str, ...]]] = []
-    for no, line in enumerate(text.splitlines(), 1):
-        if "pytest" not in line and "py.test" not in line:
-            continue
-        for inv in find_invocations(_YAML_KEY.sub("", line)):
-            if inv.uses_xdist:
-                out.append((no, inv.dist.value if inv.dist else None, tuple(inv.test_paths)))
-    return out
-
-
 def dist_modes(root: Path) -> list[DistSetting]:
     """Every xdist-using pytest invocation and configured addopts with its ``--dist`` mode."""
+    from .pytest_cmd import scan_repo
+
     found: list[DistSetting] = []
-    for pattern in CI_FILES:
-        for path in sorted(root.glob(pattern)):
-            try:
-                text = path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
-                continue
-            rel = path.relative_to(root).as_posix()
-            for lineno, mode, paths in _xdist_invocations(text):
-                found.append(DistSetting(rel, lineno, mode, paths))
+    files, _problems = scan_repo(root)  # unreadable files are simply not evidence either way
+    for ci in files:
+        for site in ci.sites:
+            inv = site.invocation
+            if inv.uses_xdist or (ci.kind == "pyproject" and inv.dist is not None):
+                found.append(DistSetting(ci.path, site.line, inv.dist.value if inv.dist else None,
+                                         tuple(inv.test_paths)))
     for name in CONFIG_FILES:
         path = root / name
         if not path.is_file():

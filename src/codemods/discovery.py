@@ -23,7 +23,7 @@ DEFAULT_EXCLUDES = frozenset({
 })
 
 
-def _glob_match(rel: str, patterns: Iterable[str]) -> bool:
+def glob_match(rel: str, patterns: Iterable[str]) -> bool:
     """Match a POSIX relative path against globs (``**`` allowed; a bare name matches any part)."""
     for pat in patterns:
         if fnmatch.fnmatchcase(rel, pat) or fnmatch.fnmatchcase(rel, pat.rstrip("/") + "/*"):
@@ -105,9 +105,9 @@ def discover(
             return
         rel = real.relative_to(root).as_posix()
         if not explicit:
-            if exclude and _glob_match(rel, exclude):
+            if exclude and glob_match(rel, exclude):
                 return
-            if include and not _glob_match(rel, include):
+            if include and not glob_match(rel, include):
                 return
         seen.add(real)
         found.append(real)
@@ -129,7 +129,7 @@ def discover(
                 if name in DEFAULT_EXCLUDES or (sub.is_symlink() and not inside(root, sub.resolve())):
                     continue
                 rel = sub.relative_to(root).as_posix()
-                if exclude and _glob_match(rel, exclude):
+                if exclude and glob_match(rel, exclude):
                     continue
                 if ignore is not None and ignore.ignored(sub, is_dir=True):
                     continue
@@ -144,3 +144,4 @@ def discover(
                 accept(f, explicit=False)
     found.sort()
     return found
+

@@ -1011,12 +1011,12 @@ _CI_NAMES = (".circleci/config.yml", ".circleci/config.yaml", "Makefile", "tox.i
 
 def _wanted(ctx: Any, path: Any) -> bool:
     """--include / --exclude globs (a file named explicitly is always taken, as in discovery)."""
-    from .discovery import _glob_match
+    from .discovery import glob_match
 
     rel = ctx.rel(path)
-    if ctx.exclude and _glob_match(rel, ctx.exclude):
+    if ctx.exclude and glob_match(rel, ctx.exclude):
         return False
-    return not (ctx.include and not _glob_match(rel, ctx.include))
+    return not (ctx.include and not glob_match(rel, ctx.include))
 
 
 def collect_ci_files(ctx: Any, default_files: Sequence[str]) -> list[CiFile]:
