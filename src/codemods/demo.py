@@ -39,7 +39,7 @@ def copy_sample(dest: Path, *, git: bool = True) -> Path:
 
 def run_demo(*, keep: bool = False, only: list[str] | None = None) -> int:
     """Run the demo; returns the exit code (2 if any fixer failed on the sample)."""
-    from . import api, registry
+    from . import api, options, registry
     from .errors import StabfixError
 
     tmp = Path(tempfile.mkdtemp(prefix="stabfix-demo-"))
@@ -56,7 +56,8 @@ def run_demo(*, keep: bool = False, only: list[str] | None = None) -> int:
             if spec is None:
                 continue
             args = " ".join(spec.paths)
-            opts = " ".join(_flag(k, v) for k, v in spec.options.items())
+            flags = {o.name: o.flag for o in options.specs(cls.Options)}
+            opts = " ".join(_flag(flags.get(k, "--" + k.replace("_", "-")), v) for k, v in spec.options.items())
             click.echo(f"$ stabfix apply {name} {args} {opts} --diff".replace("  ", " "))
             if spec.note:
                 click.echo(f"# {spec.note}")
@@ -77,8 +78,7 @@ def run_demo(*, keep: bool = False, only: list[str] | None = None) -> int:
     return worst
 
 
-def _flag(key: str, value: object) -> str:
-    flag = "--" + key.replace("_", "-")
+def _flag(flag: str, value: object) -> str:
     if value is True:
         return flag
     if isinstance(value, (list, tuple)):
