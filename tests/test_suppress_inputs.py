@@ -228,3 +228,19 @@ def test_python312_nested_quote_fstrings() -> None:
     src = Path(__file__).resolve().parents[1] / "src"
     proc = subprocess.run([exe, "-c", PY312_CHECK, str(src)], capture_output=True, text=True)
     assert proc.stdout.strip() == "ok", proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("message", "drop"),
+    [
+        ("Unused `noqa` directive (unused: `E501`, `F401`)", ["E501", "F401"]),
+        ("Unused blanket `noqa` directive", []),
+        ("Unused `noqa` directive (non-enabled: `T201`)", None),
+        ("Unused `noqa` directive (unused: `E501`; non-enabled: `T201`; unknown: `WPS1`)", ["E501"]),
+        ("Unused `noqa` directive (duplicated: `F401`)", ["F401"]),
+    ],
+)
+def test_ruf100_drops_only_unused_and_duplicated_codes(message: str, drop: list[str] | None) -> None:
+    from codemods.suppress.reports import _ruf100
+
+    assert _ruf100(message) == drop

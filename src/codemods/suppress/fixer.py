@@ -258,7 +258,9 @@ class SuppressFixer(FileFixer):
             if code == unused_code:
                 target = noqa_row or line
                 if unused is None:
-                    notes.append(Edit(f"{label}: {message} (remove it by hand)", line, "not-suppressible", {"code": code}))
+                    keep = ("non-enabled and unknown codes are kept: another configuration or linter may use them"
+                            if self.tool == "ruff" else "remove it by hand")
+                    notes.append(Edit(f"{label}: {message} ({keep})", line, "unused", {"code": code}))
                 elif not opts.remove_unused:
                     notes.append(Edit(f"{label}: unused directive left alone; pass --remove-unused to drop it",
                                       line, "unused", {"code": code}))

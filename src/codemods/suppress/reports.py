@@ -36,6 +36,7 @@ _MYPY_TEXT = re.compile(
     r"(?P<sev>error|warning|note):\s(?P<msg>.*?)(?:\s\s\[(?P<code>[a-z][a-z0-9-]*)\])?$"
 )
 _NONSPACE = re.compile(r"\S")
+_RUF100_PART = re.compile(r"(unused|non-enabled|unknown|duplicated): ((?:`[^`]+`(?:, )?)+)")
 _BACKTICKED = re.compile(r"`([^`]+)`")
 _MYPY_UNUSED = re.compile(r'^Unused "type: ignore(?:\[([^\]]*)\])?" comment')
 _PYRIGHT_UNUSED_RULE = re.compile(r'^Unnecessary "# pyright: ignore" rule: "([^"]+)"')
@@ -148,7 +149,7 @@ def _ruff(items: Any, source: str) -> list[Diagnostic]:
             append(Diagnostic(
                 "ruff", item["filename"], loc["row"], col - 1 if col else None, end.get("row"),
                 ecol - 1 if ecol else None, code, message, item["noqa_row"],
-                _BACKTICKED.findall(message.partition("(")[2]) if code == "RUF100" else None,
+                _ruf100(message) if code == "RUF100" else None,
             ))
             if not isinstance(out[-1].line, int) or not isinstance(out[-1].path, str):
                 raise TypeError
@@ -158,6 +159,18 @@ def _ruff(items: Any, source: str) -> list[Diagnostic]:
             f"produce the report with {HOW['ruff']}"
         ) from None
     return out
+
+
+def _ruf100(message: str) -> list[str] | None:
+    """The codes RUF100 says to drop: [] for a blanket noqa; unused and duplicated codes only
+    (non-enabled and unknown ones may serve another configuration or linter); None if none."""
+    if "blanket" in message:
+        return []
+    codes: list[str] = []
+    for kind, listed in _RUF100_PART.findall(message):
+        if kind in ("unused", "duplicated"):
+            codes += _BACKTICKED.findall(listed)
+    return codes or None
 
 
 def _mypy_unused(code: str | None, message: str) -> list[str] | None:
