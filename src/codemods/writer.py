@@ -44,8 +44,12 @@ def check(root: Path, changes: list[FileChange]) -> None:
             raise StabfixError("changed during the run; nothing written, run stabfix again", change.path)
 
 
-def write_atomic(path: Path, data: bytes, mode: int | None) -> None:
-    """Write ``data`` to ``path`` through a fsynced temporary file and a rename."""
+def write_atomic(path: Path, data: bytes, mode: int | None, *, sync_dir: bool = True) -> None:
+    """Write ``data`` to ``path`` through a fsynced temporary file and a rename.
+
+    ``sync_dir=False`` leaves the folder's fsync (which makes the rename durable) to the caller,
+    so that a plan touching many files in one folder syncs that folder once.
+    """
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".stabfix-tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -59,8 +63,14 @@ def write_atomic(path: Path, data: bytes, mode: int | None) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    try:  # make the rename durable
-        dfd = os.open(path.parent, os.O_RDONLY)
+    if sync_dir:
+        fsync_dir(path.parent)
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make the renames in ``folder`` durable (a no-op where folders cannot be opened)."""
+    try:
+        dfd = os.open(folder, os.O_RDONLY)
     except OSError:
         return
     try:
@@ -74,6 +84,7 @@ def write_atomic(path: Path, data: bytes, mode: int | None) -> None:
 def apply_changes(root: Path, changes: list[FileChange]) -> None:
     """Check every change, then write them one by one (each atomically)."""
     check(root, changes)
+    folders: set[Path] = set()
     for change in changes:
         path = _target(root, change)
         if change.is_creation:
@@ -88,6 +99,9 @@ def apply_changes(root: Path, changes: list[FileChange]) -> None:
             if path.read_bytes() != change.old:
                 raise StabfixError("changed during the run; not written, run stabfix again", change.path)
         try:
-            write_atomic(path, change.new, mode)
+            write_atomic(path, change.new, mode, sync_dir=False)
         except OSError as exc:
             raise StabfixError(f"cannot write: {exc.strerror}; nothing of this file was written", change.path) from None
+        folders.add(path.parent)
+    for folder in sorted(folders):
+        fsync_dir(folder)

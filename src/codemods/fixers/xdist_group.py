@@ -109,7 +109,7 @@ class XdistGroupFixer(FileFixer):
         try:
             module = cst.parse_module(source.text)
         except cst.ParserSyntaxError as exc:
-            raise FileFailure(f"syntax error: {str(exc.message).splitlines()[0]}; fix it first", line=exc.raw_line) from None
+            raise parse_failure(source, exc) from None
         if source.rel.endswith("conftest.py") and self.options.scope == "module":
             return Outcome(status="skipped", reason="pytestmark in conftest.py does nothing")
         nodes = for_file(self._nodes, source.rel)
@@ -323,6 +323,17 @@ def loadgroup_warning(root: Path, grouped: list[str]) -> str | None:
         return (f"the pytest invocations that run these tests do not pass --dist loadgroup ({places}): the "
                 "xdist_group marks do nothing there until they do (`stabfix apply dist --mode loadgroup`)")
     return None
+
+
+def parse_failure(source: SourceFile, exc: Any) -> FileFailure:
+    """A FileFailure for a file libcst cannot parse: a syntax error, or (when this Python accepts
+    the file) a construct libcst's parser does not support, said as such."""
+    from ..engine import _compiles
+
+    first = str(exc.message).splitlines()[0]
+    if _compiles(source.text, source.rel) is None:
+        return FileFailure(f"libcst cannot parse this valid Python ({first}); left untouched", line=exc.raw_line)
+    return FileFailure(f"syntax error: {first}; fix it first", line=exc.raw_line)
 
 
 def _assign_target(node: Any) -> str | None:
