@@ -41,6 +41,7 @@ class _Ignore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._specs: dict[Path, object | None] = {}
+        self._chains: dict[Path, list[tuple[Path, object]]] = {}
 
     def _spec(self, folder: Path) -> object | None:
         if folder not in self._specs:
@@ -54,20 +55,24 @@ class _Ignore:
             self._specs[folder] = spec
         return self._specs[folder]
 
-    def ignored(self, path: Path, is_dir: bool) -> bool:
-        # Check every .gitignore from the root down to the path's folder; deeper files win.
-        result = False
-        folder = path.parent
-        chain = []
-        while True:
-            chain.append(folder)
-            if folder == self.root or self.root not in folder.parents:
-                break
-            folder = folder.parent
-        for folder in reversed(chain):
+    def _chain(self, folder: Path) -> list[tuple[Path, object]]:
+        """The (folder, spec) pairs that apply inside ``folder``, root first (cached per folder)."""
+        cached = self._chains.get(folder)
+        if cached is None:
+            inner = folder != self.root and self.root in folder.parents
+            above = self._chain(folder.parent) if inner else []
             spec = self._spec(folder)
-            if spec is None:
-                continue
+            cached = [*above, (folder, spec)] if spec is not None else above
+            self._chains[folder] = cached
+        return cached
+
+    def ignored(self, path: Path, is_dir: bool) -> bool:
+        """Is ``path`` ignored by the .gitignore files from the root down to its folder? (deeper win)"""
+        chain = self._chain(path.parent)
+        if not chain:
+            return False
+        result = False
+        for folder, spec in chain:
             rel = path.relative_to(folder).as_posix() + ("/" if is_dir else "")
             res = spec.check_file(rel)  # type: ignore[attr-defined]
             if res.include is not None:
