@@ -113,16 +113,54 @@ def test_auth_unpatch_makes_the_patched_tests_pass(sample_repo: Path, tmp_path: 
     assert run_stabfix("apply", "auth-unpatch", PROXY, "--check", cwd=sample_repo).returncode == 0
 
 
-def test_flaky_mark_makes_pytest_retry_retry(sample_repo: Path, tmp_path: Path) -> None:
-    """The sample pins pytest-retry: the mark gets its keywords (the plugin itself is not installed here)."""
-    target = "tests/local_testing/test_provider_calls.py::test_completion_retries_on_connection_error"
-    proc = run_stabfix("apply", "flaky", "tests/local_testing", "--only", target, "--delay", "0",
-                       "--json", cwd=sample_repo)
-    assert proc.returncode == 0, proc.stderr
-    import json
+def pytest_retry_plugin() -> Path:
+    """pytest-retry 1.7.0 (the sample's pin) installed into a cache folder, not into the venv: only
+    the sample's pytest run loads it (through PYTHONPATH), the rest of the suite never sees it."""
+    import tempfile
 
-    report = json.loads(proc.stdout)
-    [changed] = [f for f in report["files"] if f["status"] == "changed"]
-    assert changed["edits"][0]["plugin"] == "pytest-retry"
-    text = (sample_repo / "tests/local_testing/test_provider_calls.py").read_text()
+    cache = Path(__file__).resolve().parents[1] / ".cache" / "plugins"
+    target = cache / "pytest-retry-1.7.0"
+    if not target.is_dir():
+        cache.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=cache))
+        proc = subprocess.run(
+            [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--disable-pip-version-check",
+             "--target", str(tmp), "pytest-retry==1.7.0"], capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            pytest.fail(f"pip install pytest-retry==1.7.0 failed: {proc.stderr[-500:]}")
+        try:
+            tmp.rename(target)
+        except OSError:  # another worker got there first
+            import shutil
+
+            shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def test_flaky_from_junit_makes_pytest_retry_retry(sample_repo: Path, tmp_path: Path) -> None:
+    """A test failing once with a connection error: flaky --from-junit marks it, pytest-retry retries it."""
+    plugin = pytest_retry_plugin()
+    module = "tests/local_testing/test_provider_calls.py"
+    attempts = tmp_path / "attempts"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "STABFIX_"))}
+    env.update(STABFIX_ATTEMPTS_FILE=str(attempts), PYTHONPATH=str(plugin))
+    junit = tmp_path / "junit.xml"
+    run = [sys.executable, "-m", "pytest", module, "-q", "-p", "no:cacheprovider", f"--junitxml={junit}"]
+    before = subprocess.run(run, cwd=sample_repo, env=env, capture_output=True, text=True, check=False)
+    assert before.returncode == 1 and "APIConnectionError" in junit.read_text(), before.stdout
+    files_before = snapshot(sample_repo)
+
+    proc = run_stabfix("apply", "flaky", "tests/local_testing", "--from-junit", junit, "--delay", "0",
+                       cwd=sample_repo)
+    assert proc.returncode == 0, proc.stderr
+    assert changed_files(files_before, snapshot(sample_repo)) == {module}
+    text = (sample_repo / module).read_text()
+    # the sample pins pytest-retry in requirements.txt: its keywords are used
     assert "@pytest.mark.flaky(retries=3, delay=0)\ndef test_completion_retries_on_connection_error" in text
+
+    attempts.unlink()
+    after = subprocess.run(run, cwd=sample_repo, env=env, capture_output=True, text=True, check=False)
+    assert after.returncode == 0, after.stdout
+    assert attempts.read_text() == "2"  # failed once, passed on the retry
+    assert run_stabfix("apply", "flaky", "tests/local_testing", "--from-junit", junit, "--delay", "0",
+                       "--check", cwd=sample_repo).returncode == 0
