@@ -1072,6 +1072,22 @@ def collect_ci_files(ctx: Any, default_files: Sequence[str]) -> list[CiFile]:
     return out
 
 
+def ci_files_to_edit(ctx: Any, default_files: Sequence[str], jobs: Sequence[str]) -> list[CiFile]:
+    """The CI files a workers/dist run edits; empty (with an info notice and the files marked
+    unchanged) when there is no CI file or no pytest invocation. Unknown ``--job`` names raise."""
+    files = collect_ci_files(ctx, default_files)
+    if not files:
+        ctx.info("nothing to do: no CI file found (" + ", ".join(default_files) + ")")
+        return []
+    check_job_names(files, jobs)
+    if not any(f.sites for f in files):
+        for f in files:
+            ctx.mark(f.path, "unchanged", "nothing to do: no pytest invocation")
+        ctx.info("nothing to do: no pytest invocation in " + ", ".join(f.path for f in files))
+        return []
+    return files
+
+
 def check_job_names(files: Sequence[CiFile], names: Sequence[str]) -> None:
     """Raise a usage error (exit 2) for a ``--job`` name that no scanned file defines."""
     from .errors import UsageError

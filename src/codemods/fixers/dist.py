@@ -25,8 +25,7 @@ from ..pytest_cmd import (
     Site,
     Splice,
     apply_splices,
-    check_job_names,
-    collect_ci_files,
+    ci_files_to_edit,
     line_at,
 )
 from .base import Context, DemoSpec, RepoFixer
@@ -69,21 +68,14 @@ class DistFixer(RepoFixer):
         self.options.job = split_list(self.options.job)  # `--job a,b` (the CLI passes list items unsplit)
 
     def plan(self, ctx: Context) -> None:
-        files = collect_ci_files(ctx, self.options.files)
         if self.options.dist_mode == "loadgroup":
             from ..pins import find_pins, xdist_warning
 
             warning = xdist_warning(find_pins(ctx.root))
             if warning:
                 ctx.warn(warning)
+        files = ci_files_to_edit(ctx, self.options.files, self.options.job)
         if not files:
-            ctx.info("nothing to do: no CI file found (" + ", ".join(self.options.files) + ")")
-            return
-        check_job_names(files, self.options.job)
-        if not any(f.sites for f in files):
-            for f in files:
-                ctx.mark(f.path, "unchanged", "nothing to do: no pytest invocation")
-            ctx.info("nothing to do: no pytest invocation in " + ", ".join(f.path for f in files))
             return
         marks = _MarkFinder(ctx.root)
         for ci in files:

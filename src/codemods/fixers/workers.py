@@ -24,8 +24,7 @@ from ..pytest_cmd import (
     Site,
     Splice,
     apply_splices,
-    check_job_names,
-    collect_ci_files,
+    ci_files_to_edit,
     line_at,
     select_jobs,
 )
@@ -111,15 +110,8 @@ class WorkersFixer(RepoFixer):
 
     # -- planning -----------------------------------------------------------------------------------
     def plan(self, ctx: Context) -> None:
-        files = collect_ci_files(ctx, self.options.files)
+        files = ci_files_to_edit(ctx, self.options.files, self.options.job)
         if not files:
-            ctx.info("nothing to do: no CI file found (" + ", ".join(self.options.files) + ")")
-            return
-        check_job_names(files, self.options.job)
-        if not any(f.sites for f in files):
-            for f in files:
-                ctx.mark(f.path, "unchanged", "nothing to do: no pytest invocation")
-            ctx.info("nothing to do: no pytest invocation in " + ", ".join(f.path for f in files))
             return
         for ci in files:
             source = ci.source
