@@ -8,8 +8,8 @@ failure for that file (reported, not written). A file that does not decode, or t
 
 from __future__ import annotations
 
-import ast
 import os
+import symtable
 import sys
 import warnings
 from collections.abc import Callable, Iterator
@@ -28,15 +28,19 @@ Progress = Callable[[int, int], None]
 
 
 def _compiles(text: str, path: str) -> str | None:
-    """None when ``text`` parses as Python here, else the error's one-line description."""
+    """None when ``text`` parses as Python here, else the error's one-line description.
+
+    ``symtable.symtable`` runs CPython's parser (and its symbol-table pass) without building
+    Python AST objects: the same verdict on syntax as ``ast.parse`` at about half the cost.
+    """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ast.parse(text, filename=path)
+            symtable.symtable(text, path, "exec")
     except SyntaxError as exc:
-        return f"line {exc.lineno}: {exc.msg}"
-    except ValueError as exc:  # e.g. NUL bytes
-        return str(exc)
+        return f"line {exc.lineno}: {exc.msg}" if exc.lineno else str(exc.msg)
+    except (ValueError, RecursionError, MemoryError) as exc:  # e.g. NUL bytes, absurd nesting
+        return f"{type(exc).__name__}: {exc}"
     return None
 
 
