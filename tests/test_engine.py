@@ -288,3 +288,36 @@ def test_progress_bar_only_on_a_terminal(tmp_path: Path) -> None:
     assert "%" not in quiet and "file(s) to change" not in quiet
     piped = run_stabfix("apply", "xdist-group", "tests", "--group", "g", "--root", str(tmp_path), "--check")
     assert "%" not in piped.stderr and "80 file(s) to change" in piped.stderr
+
+
+def test_diff_hunks_apply_for_random_edits(tmp_path: Path) -> None:
+    """The linear-time diff is a valid patch for arbitrary edits: `git apply` turns a into b."""
+    import random
+
+    from codemods.diffing import file_diff
+    from codemods.plan import FileChange
+
+    rng = random.Random(7)
+    _git(tmp_path, "init", "-q")
+    patches = []
+    expected = {}
+    for k in range(120):
+        a = [f"l{rng.randint(0, 5)}\n" for _ in range(rng.randint(0, 40))]
+        b = list(a)
+        for _ in range(rng.randint(1, 5)):
+            op = rng.choice("irrd")
+            if op == "i":
+                b.insert(rng.randint(0, len(b)), f"n{rng.randint(0, 5)}\n")
+            elif op == "r" and b:
+                b[rng.randrange(len(b))] = f"r{rng.randint(0, 3)}\n"
+            elif op == "d" and b:
+                del b[rng.randrange(len(b))]
+        name = f"f{k:03}.txt"
+        (tmp_path / name).write_text("".join(a))
+        expected[name] = "".join(b)
+        patches.append(file_diff(FileChange(name, "".join(a).encode(), "".join(b).encode(), "t")))
+    (tmp_path.parent / "random.diff").write_text("".join(patches))
+    run = _git(tmp_path, "apply", str(tmp_path.parent / "random.diff"))
+    assert run.returncode == 0, run.stderr
+    for name, text in expected.items():
+        assert (tmp_path / name).read_text() == text, name

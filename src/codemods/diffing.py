@@ -30,6 +30,94 @@ def _lines(text: str) -> list[str]:
     return lines
 
 
+Opcode = tuple[str, int, int, int, int]
+
+
+def _opcodes(a: list[str], b: list[str]) -> list[Opcode]:
+    """difflib opcodes, cheaply for the common case of a fixer's edit.
+
+    Common leading and trailing lines are trimmed first. When the changed middle keeps its
+    length (lines edited in place, as comment and value edits are), a linear scan gives the
+    equal/replace runs; otherwise SequenceMatcher aligns the middle only.
+    """
+    lo = 0
+    top = min(len(a), len(b))
+    while lo < top and a[lo] == b[lo]:
+        lo += 1
+    hi_a, hi_b = len(a), len(b)
+    while hi_a > lo and hi_b > lo and a[hi_a - 1] == b[hi_b - 1]:
+        hi_a -= 1
+        hi_b -= 1
+    ops: list[Opcode] = [("equal", 0, lo, 0, lo)] if lo else []
+    if hi_a - lo == hi_b - lo:
+        i = lo
+        while i < hi_a:
+            j = i
+            same = a[i] == b[i]
+            while j < hi_a and (a[j] == b[j]) == same:
+                j += 1
+            ops.append(("equal" if same else "replace", i, j, i, j))
+            i = j
+    else:
+        matcher = difflib.SequenceMatcher(None, a[lo:hi_a], b[lo:hi_b], autojunk=False)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            ops.append((tag, i1 + lo, i2 + lo, j1 + lo, j2 + lo))
+    if hi_a < len(a):
+        ops.append(("equal", hi_a, len(a), hi_b, len(b)))
+    return ops or [("equal", 0, 0, 0, 0)]
+
+
+def _unified(a: list[str], b: list[str], fromfile: str, tofile: str, n: int) -> list[str]:
+    """``difflib.unified_diff`` over :func:`_opcodes` (same format, linear time for in-place edits)."""
+    out: list[str] = []
+    for group in _grouped(_opcodes(a, b), n):
+        if not out:
+            out += [f"--- {fromfile}\n", f"+++ {tofile}\n"]
+        first, last = group[0], group[-1]
+        out.append(f"@@ -{_range(first[1], last[2])} +{_range(first[3], last[4])} @@\n")
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                out += [" " + line for line in a[i1:i2]]
+                continue
+            if tag in ("replace", "delete"):
+                out += ["-" + line for line in a[i1:i2]]
+            if tag in ("replace", "insert"):
+                out += ["+" + line for line in b[j1:j2]]
+    return out
+
+
+def _grouped(codes: list[Opcode], n: int) -> list[list[Opcode]]:
+    """Hunks with ``n`` lines of context (``SequenceMatcher.get_grouped_opcodes``' algorithm)."""
+    if codes[0][0] == "equal":
+        tag, i1, i2, j1, j2 = codes[0]
+        codes[0] = (tag, max(i1, i2 - n), i2, max(j1, j2 - n), j2)
+    if codes[-1][0] == "equal":
+        tag, i1, i2, j1, j2 = codes[-1]
+        codes[-1] = (tag, i1, min(i2, i1 + n), j1, min(j2, j1 + n))
+    groups: list[list[Opcode]] = []
+    group: list[Opcode] = []
+    for tag, i1, i2, j1, j2 in codes:
+        if tag == "equal" and i2 - i1 > 2 * n:
+            group.append((tag, i1, min(i2, i1 + n), j1, min(j2, j1 + n)))
+            groups.append(group)
+            group = []
+            i1, j1 = max(i1, i2 - n), max(j1, j2 - n)
+        group.append((tag, i1, i2, j1, j2))
+    if group and not (len(group) == 1 and group[0][0] == "equal"):
+        groups.append(group)
+    return groups
+
+
+def _range(start: int, stop: int) -> str:
+    """A hunk range as unified diff writes it (difflib's ``_format_range_unified``)."""
+    beginning, length = start + 1, stop - start
+    if length == 1:
+        return str(beginning)
+    if not length:
+        beginning -= 1
+    return f"{beginning},{length}"
+
+
 def file_diff(change: FileChange, context: int = 3) -> str:
     """The unified diff of one change (empty when old == new)."""
     old = _decode(change.old) if change.old is not None else ""
@@ -45,7 +133,7 @@ def file_diff(change: FileChange, context: int = 3) -> str:
         fromfile = "/dev/null"
     else:
         fromfile = f"a/{path}"
-    body = list(difflib.unified_diff(a, b, fromfile=fromfile, tofile=f"b/{path}", n=context))
+    body = _unified(a, b, fromfile, f"b/{path}", context)
     if not body:
         return ""
     for line in body:
