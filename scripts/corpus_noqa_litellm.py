@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -33,29 +32,13 @@ REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 PACKAGE, VERSION = "litellm", "1.80.0"
 SELECT = "E,W,F,B,C4,PL,UP,SIM"
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # scripts/ run by path or loaded by tests
+import sdists  # noqa: E402
 
 
 def fetch_sdist(name: str, version: str, cache: Path) -> Path:
     """The sdist tarball, downloaded with pip into ``cache`` unless already there."""
-    cache.mkdir(parents=True, exist_ok=True)
-    stem = name.replace("-", "_")
-    for pattern in (f"{stem}-{version}.tar.gz", f"{name}-{version}.tar.gz"):
-        found = list(cache.glob(pattern))
-        if found:
-            return found[0]
-    # download into a private folder, then rename: a parallel run never sees a partial file
-    with tempfile.TemporaryDirectory(dir=cache, prefix=".download-") as tmp:
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", name, f"{name}=={version}",
-             "-d", tmp, "--quiet"],
-            check=True,
-        )
-        found = list(Path(tmp).glob(f"{stem}-{version}.tar.gz")) + list(Path(tmp).glob(f"{name}-{version}.tar.gz"))
-        if not found:
-            raise SystemExit(f"pip did not download the {name} {version} sdist")
-        target = cache / found[0].name
-        os.replace(found[0], target)
-    return target
+    return sdists.fetch_sdist(name, version, cache)
 
 
 def unpack(tarball: Path, dest: Path) -> Path:

@@ -22,7 +22,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -30,25 +29,13 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SDISTS = [("litellm", "1.80.0"), ("litellm-proxy-extras", "0.4.6"), ("litellm-proxy-extras", "0.4.110")]
 EXTRAS = "litellm-proxy-extras/litellm_proxy_extras"
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # scripts/ run by path or loaded by tests
+from sdists import unpack_sdist  # noqa: E402
 
 
 def fetch(name: str, version: str, cache: Path) -> Path:
     """Download and unpack one sdist into ``cache`` (kept for the next run)."""
-    stem = f"{name.replace('-', '_')}-{version}"
-    unpacked = cache / stem
-    if unpacked.is_dir():
-        return unpacked
-    cache.mkdir(parents=True, exist_ok=True)
-    archive = cache / f"{stem}.tar.gz"
-    if not archive.exists():
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", name,
-                        f"{name}=={version}", "-d", str(cache), "-q"], check=True)
-    tmp = Path(tempfile.mkdtemp(dir=cache))
-    with tarfile.open(archive) as tar:
-        tar.extractall(tmp, filter="data")
-    (tmp / stem).rename(unpacked)
-    shutil.rmtree(tmp)
-    return unpacked
+    return unpack_sdist(name, version, cache)
 
 
 def git(repo: Path, *args: str) -> None:

@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import argparse
 import ast
-import os
 import shutil
-import subprocess
 import sys
 import sysconfig
 import tarfile
@@ -36,6 +34,9 @@ SDISTS = [
     ("litellm", "1.80.0"), ("fastapi", "0.165.0"), ("pytest", "9.1.1"), ("pydantic", "2.14.3"),
     ("starlette", "1.10.0"), ("httpx", "0.28.1"),
 ]
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # scripts/ run by path or loaded by tests
+import sdists  # noqa: E402
+
 SDIST_DIRS = [Path("/tmp/sdists")]  # already downloaded copies are used when present
 
 
@@ -44,25 +45,12 @@ def is_test_module(name: str) -> bool:
 
 
 def fetch_sdist(name: str, version: str) -> Path:
-    """The sdist archive (cached; downloaded with pip when missing, then moved in atomically)."""
-    stems = [f"{name.replace('-', '_')}-{version}.tar.gz", f"{name}-{version}.tar.gz"]
-    for d in [CACHE, *SDIST_DIRS]:
-        for stem in stems:
+    """The sdist archive (cached; downloaded with pip when missing)."""
+    for d in SDIST_DIRS:
+        for stem in (f"{name.replace('-', '_')}-{version}.tar.gz", f"{name}-{version}.tar.gz"):
             if (d / stem).is_file():
                 return d / stem
-    CACHE.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=CACHE))
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", name, f"{name}=={version}",
-             "-d", str(tmp), "-q"], capture_output=True, text=True, check=False)
-        for stem in stems:
-            if (tmp / stem).is_file():
-                os.replace(tmp / stem, CACHE / stem)
-                return CACHE / stem
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    raise SystemExit(f"pip download {name}=={version} failed: {proc.stderr[-400:]}")
+    return sdists.fetch_sdist(name, version, CACHE)
 
 
 def build_corpus(dest: Path, limit: int | None = None) -> list[Path]:

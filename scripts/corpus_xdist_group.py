@@ -20,37 +20,24 @@ from __future__ import annotations
 import argparse
 import ast
 import shutil
-import subprocess
 import sys
 import sysconfig
-import tarfile
 import tempfile
 import time
 import warnings
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-CACHE = REPO / ".cache" / "corpus"
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # scripts/ run by path or loaded by tests
+from sdists import unpack_sdist  # noqa: E402
+
 LITELLM = "litellm==1.80.0"
 
 
 def fetch_sdist(spec: str) -> Path:
-    """Download (once) and extract an sdist from PyPI into .cache/corpus; returns the folder."""
+    """The unpacked sdist of ``name==version`` (downloaded once into .cache/sdists)."""
     name, _, version = spec.partition("==")
-    dest = CACHE / f"{name}-{version}"
-    if dest.is_dir():
-        return dest
-    CACHE.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", name, spec,
-                        "-d", tmp, "--disable-pip-version-check"], check=True)
-        [archive] = Path(tmp).glob("*.tar.gz")
-        with tarfile.open(archive) as tar:
-            tar.extractall(CACHE, filter="data")
-    extracted = next(p for p in CACHE.iterdir() if p.name.lower().replace("_", "-") == dest.name.replace("_", "-"))
-    if extracted != dest:
-        extracted.rename(dest)
-    return dest
+    return unpack_sdist(name, version)
 
 
 def site_packages_tests(limit: int | None) -> list[Path]:

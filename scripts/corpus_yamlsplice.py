@@ -13,7 +13,6 @@ failure.
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import tarfile
 import time
@@ -23,18 +22,13 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 REAL_WORLD = REPO.parent / "shared" / "real-world"
 SDIST = ("litellm", "1.80.0")
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # scripts/ run by path or loaded by tests
+import sdists  # noqa: E402
 
 
 def fetch_sdist(cache: Path) -> Path:
     """The litellm sdist, downloaded once with pip (``--no-binary litellm``) into ``cache``."""
-    name, version = SDIST
-    cache.mkdir(parents=True, exist_ok=True)
-    found = sorted(cache.glob(f"{name}-{version}.tar.gz"))
-    if not found:
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", name,
-                        f"{name}=={version}", "-d", str(cache), "-q"], check=True)
-        found = sorted(cache.glob(f"{name}-{version}.tar.gz"))
-    return found[0]
+    return sdists.fetch_sdist(*SDIST, cache)
 
 
 def yaml_from_sdist(archive: Path, dest: Path) -> list[Path]:

@@ -11,7 +11,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from collections.abc import Iterator
@@ -58,30 +57,16 @@ def ensure_engine() -> Path:
 # -- real data -----------------------------------------------------------------------------------
 
 def sdist(name: str, version: str) -> Path:
-    """Download (once, cached under .cache/sdists) and unpack a PyPI sdist; return its folder."""
-    dist_dir = CACHE / "sdists"
+    """Download (once, cached under .cache/prisma-tests/sdists) and unpack a PyPI sdist."""
+    if str(REPO_ROOT / "scripts") not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT / "scripts"))
+    from sdists import unpack_sdist
+
     with file_lock(f"sdist-{name}-{version}"):
-        dist_dir.mkdir(parents=True, exist_ok=True)
-        stem = f"{name.replace('-', '_')}-{version}"
-        unpacked = dist_dir / stem
-        if unpacked.is_dir():
-            return unpacked
-        archive = next(iter(dist_dir.glob(f"{stem}.tar.gz")), None)
-        if archive is None:
-            proc = subprocess.run(
-                [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", name,
-                 f"{name}=={version}", "-d", str(dist_dir), "-q"],
-                capture_output=True, text=True, check=False,
-            )
-            archive = next(iter(dist_dir.glob(f"{stem}.tar.gz")), None)
-            if archive is None:
-                pytest.fail(f"pip download {name}=={version} failed: {proc.stderr[-500:]}")
-        tmp = Path(tempfile.mkdtemp(dir=dist_dir))
-        with tarfile.open(archive) as tar:
-            tar.extractall(tmp, filter="data")
-        (tmp / stem).rename(unpacked)
-        shutil.rmtree(tmp)
-        return unpacked
+        try:
+            return unpack_sdist(name, version, CACHE / "sdists")
+        except RuntimeError as exc:
+            pytest.fail(str(exc))
 
 
 # -- git repositories ------------------------------------------------------------------------------
