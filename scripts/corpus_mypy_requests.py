@@ -11,20 +11,16 @@ second run changes nothing. Exit status 0 when every check holds.
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
-import shutil
 import subprocess
 import sys
-import tempfile
-import time
 import tokenize
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus_noqa_litellm import BIN, REPO, fetch_sdist, unpack
+from corpus_noqa_litellm import BIN, corpus_main, fetch_sdist, run_stabfix, unpack
 
 PACKAGE, VERSION = "requests", "2.32.3"
 MYPY = "mypy --strict src/requests"
@@ -46,28 +42,11 @@ def code_tokens(data: bytes) -> list[tuple[int, str]]:
 
 
 def stabfix(root: Path, *extra: str) -> tuple[dict[str, Any], float]:
-    argv = [str(BIN / "stabfix"), "apply", "type-ignore", "--root", str(root), "--run", "--command", MYPY,
-            "--json", "--quiet", *extra]
-    start = time.perf_counter()
-    proc = subprocess.run(argv, capture_output=True, text=True)
-    took = time.perf_counter() - start
-    if proc.returncode not in (0, 1) or not proc.stdout.strip():
-        raise SystemExit(f"stabfix failed (exit {proc.returncode}): {proc.stderr.strip()[:2000]}")
-    return json.loads(proc.stdout), took
+    return run_stabfix("type-ignore", root, "--run", "--command", MYPY, *extra)
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--work", type=Path, help="folder to unpack into (kept); default: a temp folder")
-    ap.add_argument("--cache", type=Path, default=REPO / ".cache" / "sdists")
-    args = ap.parse_args(argv)
-    work = args.work or Path(tempfile.mkdtemp(prefix="stabfix-mypy-"))
-    work.mkdir(parents=True, exist_ok=True)
-    try:
-        return run(work, args.cache)
-    finally:
-        if args.work is None:
-            shutil.rmtree(work, ignore_errors=True)
+    return corpus_main(argv, run, __doc__.splitlines()[0], "stabfix-mypy-")
 
 
 def run(work: Path, cache: Path) -> int:

@@ -25,6 +25,7 @@ import tarfile
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -68,10 +69,9 @@ def keyed(items: list[dict[str, object]], root: Path) -> Counter[tuple[str, int,
     return out
 
 
-def stabfix(root: Path, report: Path, mode: str) -> tuple[dict[str, Any], float]:
-    argv = [str(BIN / "stabfix"), "apply", "noqa", "--root", str(root), "--from", str(report), "--json", "--quiet"]
-    if mode == "check":
-        argv.append("--check")
+def run_stabfix(fixer: str, root: Path, *extra: str) -> tuple[dict[str, Any], float]:
+    """``stabfix apply FIXER --root ROOT ... --json --quiet``: the JSON report and the wall time."""
+    argv = [str(BIN / "stabfix"), "apply", fixer, "--root", str(root), *extra, "--json", "--quiet"]
     start = time.perf_counter()
     proc = subprocess.run(argv, capture_output=True, text=True)
     took = time.perf_counter() - start
@@ -80,18 +80,27 @@ def stabfix(root: Path, report: Path, mode: str) -> tuple[dict[str, Any], float]
     return json.loads(proc.stdout), took
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def stabfix(root: Path, report: Path, mode: str) -> tuple[dict[str, Any], float]:
+    return run_stabfix("noqa", root, "--from", str(report), *(["--check"] if mode == "check" else []))
+
+
+def corpus_main(argv: list[str] | None, run: Callable[[Path, Path], int], description: str, prefix: str) -> int:
+    """The shared command line of the corpus scripts: ``--work`` (kept) or a temporary folder."""
+    ap = argparse.ArgumentParser(description=description)
     ap.add_argument("--work", type=Path, help="folder to unpack into (kept); default: a temp folder")
     ap.add_argument("--cache", type=Path, default=REPO / ".cache" / "sdists")
     args = ap.parse_args(argv)
-    work = args.work or Path(tempfile.mkdtemp(prefix="stabfix-noqa-"))
+    work = args.work or Path(tempfile.mkdtemp(prefix=prefix))
     work.mkdir(parents=True, exist_ok=True)
     try:
         return run(work, args.cache)
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return corpus_main(argv, run, __doc__.splitlines()[0], "stabfix-noqa-")
 
 
 def run(work: Path, cache: Path) -> int:
