@@ -53,3 +53,24 @@ class CreateFixer(RepoFixer):
         ctx.propose_create(self.options.target, "created\n", "new file")
         a = ctx.read("a.txt")
         ctx.propose_edit(a, a.text.upper(), "upper-cased")
+
+
+class TrailingFixer(FileFixer):
+    """Appends `  # tagged` to every line containing OLD and declares the edits comment-only,
+    truthfully or not (a line ending with a backslash makes the claim false)."""
+
+    name: ClassVar[str] = "trailing"
+    description: ClassVar[str] = "appends a trailing comment (test fixer)"
+
+    def prefilter(self, source: SourceFile) -> bool:
+        return "OLD" in source.text
+
+    def fix(self, source: SourceFile) -> Outcome:
+        lines = source.text.split("\n")
+        declared: dict[int, tuple[int, str]] = {}
+        for i, line in enumerate(lines):
+            if "OLD" in line:
+                code = line.rstrip()
+                lines[i] = code + "  # tagged"
+                declared[i + 1] = (len(code), lines[i])
+        return Outcome(text="\n".join(lines), edits=[Edit("tagged", n) for n in declared], comment_lines=declared)

@@ -20,6 +20,7 @@ TEST_FIXERS = {
     "replace": "tests.engine_fixers:ReplaceFixer",
     "broken": "tests.engine_fixers:BrokenFixer",
     "create": "tests.engine_fixers:CreateFixer",
+    "trailing": "tests.engine_fixers:TrailingFixer",
 }
 
 
@@ -138,6 +139,61 @@ def test_discovery_honours_gitignore_globs_and_generated(tmp_path: Path) -> None
     assert none.plan.files == []
     explicit = codemods.apply("replace", ["src/b_gen.py"], root=tmp_path)
     assert [f.path for f in explicit.changed] == ["src/b_gen.py"]
+
+
+def test_filter_matches_a_walk(tmp_path: Path) -> None:
+    """A fixer that names its candidates gets exactly the files a walk would find among them."""
+    from codemods.discovery import discover, filter_files
+
+    (tmp_path / ".gitignore").write_text("ignored/\n*_gen.py\n!keep_gen.py\n")
+    rels = ["src/a.py", "src/b_gen.py", "src/keep_gen.py", "ignored/c.py", "src/sub/d.py", "src/sub/e.py",
+            ".venv/f.py", "build/g.py", "src/node_modules/h.py", "docs/i.py", "docs/j.txt", "k.py"]
+    for rel in rels:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("v = 1\n")
+    (tmp_path / "src" / "sub" / ".gitignore").write_text("d.py\n")
+    every = [(tmp_path / rel).resolve() for rel in rels]
+    cases: list[tuple[list[str], dict[str, list[str]]]] = [
+        (["."], {}), (["src"], {}), (["src/sub"], {}), (["."], {"exclude": ["docs"]}),
+        (["."], {"include": ["src/*"]}), (["src/b_gen.py", "docs"], {}), (["ignored"], {}),
+        (["."], {"exclude": ["**/e.py"]}),
+    ]
+    for paths, globs in cases:
+        given = [(tmp_path / p).resolve() for p in paths]
+        walked = discover(tmp_path, given, **globs)  # type: ignore[arg-type]
+        filtered = filter_files(tmp_path, given, every, **globs)  # type: ignore[arg-type]
+        assert filtered == walked, (paths, globs)
+    everything = filter_files(tmp_path, [tmp_path], every)
+    assert [p.relative_to(tmp_path).as_posix() for p in everything] == [
+        "docs/i.py", "k.py", "src/a.py", "src/keep_gen.py", "src/sub/e.py"]
+
+
+def test_comment_only_change_is_checked_line_by_line() -> None:
+    from codemods.engine import comment_only_change as ok
+
+    old = "x = 1\ny = f(a,  # why\n      b)\n"
+    assert ok(old, "x = 1  # noqa: E1\ny = f(a,  # why\n      b)\n", {1: (5, "x = 1  # noqa: E1")})
+    assert ok(old, "x = 1\ny = f(a,  # noqa: X  # why\n      b)\n", {2: (8, "y = f(a,  # noqa: X  # why")})
+    crlf = old.replace("\n", "\r\n")
+    assert ok(crlf, crlf.replace("x = 1", "x = 1  # c", 1), {1: (5, "x = 1  # c")})
+    assert not ok(old, "x = 2  # c\n" + old[6:], {1: (5, "x = 2  # c")})  # the code changed
+    assert not ok(old, "x = 1  # c\n" + old[6:].upper(), {1: (5, "x = 1  # c")})  # an undeclared line changed
+    assert not ok(old, "x = 1  # a\n# b\n" + old[6:], {1: (5, "x = 1  # a\n# b")})  # a new line
+    assert not ok("x = 1 + \\\n  2\n", "x = 1 + \\  # c\n  2\n", {1: (9, "x = 1 + \\  # c")})  # continuation
+    assert not ok(old, "x = 1  # c\n" + old[6:], {1: (3, "x = 1  # c")})  # claims code ends early
+    assert not ok(old, "x = 1 ; # c\n" + old[6:], {1: (5, "x = 1 ; # c")})  # the tail is not a comment
+    assert not ok(old, old, {9: (0, "")})  # no such line
+
+
+def test_a_false_comment_only_claim_is_caught_by_the_parse(tmp_path: Path) -> None:
+    (tmp_path / "good.py").write_text("s = 'OLD'\nt = 1\n")
+    (tmp_path / "bad.py").write_text("s = 'OLD' + \\\n    'x'\n")
+    report = codemods.apply("trailing", ["."], root=tmp_path, mode="write")
+    status = {f.path: (f.status, f.reason) for f in report.plan.files}
+    assert status["good.py"][0] == "changed"
+    assert status["bad.py"][0] == "failed" and "does not parse" in status["bad.py"][1]
+    assert (tmp_path / "good.py").read_text() == "s = 'OLD'  # tagged\nt = 1\n"
+    assert (tmp_path / "bad.py").read_text() == "s = 'OLD' + \\\n    'x'\n"
 
 
 def test_non_utf8_file_fails_cleanly(tmp_path: Path) -> None:

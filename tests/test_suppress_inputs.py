@@ -94,9 +94,13 @@ def test_pyright_report() -> None:
         ("hello world\n", "ruff", "not a ruff report (unrecognised format)"),
         ('[{"foo": 1}]', "ruff", "entry 0 is not a ruff diagnostic"),
         ('{"generalDiagnostics": [{"file": "x"}]}', "pyright", "diagnostic 0 has no file/range"),
+        (b'[{"filename": "a\xff.py", "location": {"row": 1}, "noqa_row": 1}]', "ruff", "not UTF-8 text"),
+        ('[{"filename": "a.py", "location": {"row": "1"}, "noqa_row": 1}]', "ruff",
+         "entry 0 is not a ruff diagnostic (needs filename, location, noqa_row): Expected `int`, got `str`"),
+        ("{}", "ruff", "not a ruff report"),
     ],
 )
-def test_bad_reports_are_one_clear_line(data: str, tool: str, message: str) -> None:
+def test_bad_reports_are_one_clear_line(data: str | bytes, tool: str, message: str) -> None:
     with pytest.raises(ToolError) as info:
         load_report(data, tool, "report.json")
     line = info.value.one_line()
@@ -143,11 +147,11 @@ def test_scan_finds_comments_strings_and_continuations() -> None:
 
 @pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
 def test_scan_agrees_with_tokenize_on_every_line_ending(newline: str) -> None:
-    from codemods.suppress.placement import LineMap, _line_starts, _slow
+    from codemods.suppress.placement import LineMap, _slow
 
     text = SOURCE.replace("\n", newline)
     fast = scan(text)
-    slow = LineMap(text, _line_starts(text))
+    slow = LineMap.of(text)
     _slow(text, slow)
     assert fast.in_string == slow.in_string
     assert [fast.comment_col(n) for n in range(1, 13)] == [slow.comment_col(n) for n in range(1, 13)]
@@ -175,7 +179,7 @@ def test_fast_scan_agrees_with_tokenize_on_installed_packages() -> None:
     import sysconfig
     from pathlib import Path
 
-    from codemods.suppress.placement import LineMap, _line_starts, _slow
+    from codemods.suppress.placement import LineMap, _slow
 
     site = Path(sysconfig.get_paths()["purelib"])
     files = sorted(p for pkg in ("libcst", "ruamel", "pydantic", "jinja2", "click") for p in (site / pkg).rglob("*.py"))
@@ -183,7 +187,7 @@ def test_fast_scan_agrees_with_tokenize_on_installed_packages() -> None:
     checked = 0
     for p in files[:250]:
         text = p.read_text(encoding="utf-8")
-        ref = LineMap(text, _line_starts(text))
+        ref = LineMap.of(text)
         _slow(text, ref)
         fast = scan(text)
         assert fast.in_string == ref.in_string, p

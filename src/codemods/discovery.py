@@ -150,3 +150,73 @@ def discover(
     found.sort()
     return found
 
+
+def filter_files(
+    root: Path,
+    paths: list[Path],
+    files: Iterable[Path],
+    *,
+    suffixes: tuple[str, ...] = (".py",),
+    names: tuple[str, ...] = (),
+    include: list[str] | None = None,
+    exclude: list[str] | None = None,
+    gitignore: bool = True,
+) -> list[Path]:
+    """The subset of ``files`` (absolute, resolved) that :func:`discover` would find under ``paths``.
+
+    For fixers that already know their candidates (the files a report names): the same rules as a
+    walk (default excludes, .gitignore, include/exclude globs, explicit file paths) without walking
+    the whole tree.
+    """
+    include = include or []
+    exclude = exclude or []
+    ignore = _Ignore(root) if gitignore else None
+    given: list[tuple[Path, bool]] = []
+    for g in paths:
+        p = g if g.is_absolute() else root / g
+        real = p.resolve()
+        if not inside(root, real):
+            raise StabfixError(f"{g} is outside the repository root {root}; pass --root or a path inside it")
+        if not p.exists():
+            raise StabfixError(f"{g} does not exist (paths are relative to the root {root})")
+        # a folder is walked as given (symlinks inside it resolved); a file is taken as named
+        given.append((real if p.is_file() else p, p.is_file()))
+    dir_ok: dict[tuple[Path, Path], bool] = {}
+
+    def folder_ok(top: Path, folder: Path) -> bool:
+        """Would a walk from ``top`` descend into ``folder``?"""
+        if folder == top:
+            return True
+        key = (top, folder)
+        ok = dir_ok.get(key)
+        if ok is None:
+            rel = folder.relative_to(root).as_posix()
+            ok = (
+                folder_ok(top, folder.parent)
+                and folder.name not in DEFAULT_EXCLUDES
+                and not (exclude and glob_match(rel, exclude))
+                and not (ignore is not None and ignore.ignored(folder, is_dir=True))
+            )
+            dir_ok[key] = ok
+        return ok
+
+    found: set[Path] = set()
+    for f in files:
+        if not (f.suffix in suffixes or f.name in names) or not inside(root, f):
+            continue
+        for top, is_file in given:
+            if is_file:
+                if f == top:
+                    found.add(f)
+                    break
+                continue
+            if top not in f.parents or not folder_ok(top, f.parent):
+                continue
+            if ignore is not None and ignore.ignored(f, is_dir=False):
+                continue
+            rel = f.relative_to(root).as_posix()
+            if (exclude and glob_match(rel, exclude)) or (include and not glob_match(rel, include)):
+                continue
+            found.add(f)
+            break
+    return sorted(found)

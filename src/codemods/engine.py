@@ -2,13 +2,16 @@
 validate what it proposes, and hand back a :class:`~codemods.plan.Plan`. It knows no fixer by name.
 
 Validation: every changed Python file must parse again; a fixer output that does not parse is a
-failure for that file (reported, not written). A file that does not decode, or that a fixer rejects
+failure for that file (reported, not written). Edits that a fixer declares as touching trailing
+comments only are checked line by line instead (:func:`comment_only_change`), which proves the same
+for them at a fraction of the cost. A file that does not decode, or that a fixer rejects
 (:class:`~codemods.errors.FileFailure`), is failed too; the other files go on.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import symtable
 import sys
 import warnings
@@ -68,6 +71,44 @@ def validate_python(source: SourceFile, new_text: str) -> str | None:
     return err
 
 
+_TAIL = re.compile(r"[ \t\f]*(?:#[^\r\n]*)?")
+_EOL = re.compile(r"(\r\n|\r|\n)")
+
+
+def comment_only_change(old: str, new: str, lines: dict[int, tuple[int, str]]) -> bool:
+    """True when ``new`` is ``old`` with only the trailing comments of ``lines`` changed.
+
+    ``lines`` maps a 1-based line to ``(code_end, new_line)``: the line's first ``code_end``
+    characters are code and must stay as they are, and what follows, before and after, must be
+    whitespace and at most one comment. Such a change cannot alter how the file parses unless the
+    code ends with a backslash (a continuation), which is refused too. This is what a re-parse
+    would prove for these edits, checked per changed line instead of parsing the whole file.
+    """
+    if "\r" in old:
+        pieces = _EOL.split(old)  # line, ending, line, ending, ..., last line
+        parts, ends = pieces[0::2], pieces[1::2]
+    else:
+        parts, ends = old.split("\n"), None
+    tail = _TAIL.fullmatch
+    for line, (code_end, new_line) in lines.items():
+        if not 1 <= line <= len(parts) or "\n" in new_line or "\r" in new_line:
+            return False
+        old_line = parts[line - 1]
+        code = old_line[:code_end]
+        if (
+            len(code) != code_end
+            or not new_line.startswith(code)
+            or code.rstrip(" \t\f").endswith("\\")
+            or tail(old_line, code_end) is None
+            or tail(new_line, code_end) is None
+        ):
+            return False
+        parts[line - 1] = new_line
+    if ends is None:
+        return "\n".join(parts) == new
+    return "".join(p + e for p, e in zip(parts, [*ends, ""], strict=True)) == new
+
+
 def run_one(fixer: FileFixer, source: SourceFile) -> FileResult:
     """Run a file fixer on one decoded file and turn its outcome into a validated result."""
     try:
@@ -87,7 +128,9 @@ def _decide(fixer: FileFixer, source: SourceFile, outcome: Outcome) -> FileResul
     if outcome.text is None or outcome.text == source.text:
         status = outcome.status if outcome.status in ("skipped", "failed") else "unchanged"
         return FileResult(source.rel, status, outcome.reason, edits)  # type: ignore[arg-type]
-    if source.is_python:
+    verified = outcome.comment_lines is not None and comment_only_change(
+        source.text, outcome.text, outcome.comment_lines)
+    if source.is_python and not verified:
         err = validate_python(source, outcome.text)
         if err is not None:
             return FileResult(
@@ -121,7 +164,16 @@ def _work(item: tuple[str, str]) -> FileResult:
         return FileResult(rel, "failed", exc.message)
     except OSError as exc:
         return FileResult(rel, "failed", f"cannot read: {exc.strerror}")
-    return _guarded(_WORKER_FIXER, source)
+    return _screened(_WORKER_FIXER, source)
+
+
+def _screened(fixer: FileFixer, source: SourceFile) -> FileResult:
+    """Generated files are skipped and pre-filtered ones unchanged; the rest go to the fixer."""
+    if is_generated(source.raw):
+        return FileResult(source.rel, "skipped", "generated file (@generated)")
+    if not fixer.prefilter(source):
+        return FileResult(source.rel, "unchanged", "")
+    return _guarded(fixer, source)
 
 
 def _guarded(fixer: FileFixer, source: SourceFile) -> FileResult:
@@ -131,9 +183,32 @@ def _guarded(fixer: FileFixer, source: SourceFile) -> FileResult:
         return FileResult(source.rel, "failed", f"stabfix bug in {fixer.name}: {type(exc).__name__}: {exc}")
 
 
+def _pool(
+    fixer: FileFixer, items: list[tuple[str, str]], jobs: int, progress: Progress | None
+) -> Iterator[FileResult]:
+    """Run the fixer over ``(path, rel)`` items in worker processes (only paths cross over)."""
+    total = len(items)
+    chunk = max(1, min(16, total // (jobs * 8)))
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(fixer,)) as pool:
+        for i, result in enumerate(pool.map(_work, items, chunksize=chunk), 1):
+            if progress:
+                progress(i, total)
+            yield result
+
+
 def _run_files(fixer: FileFixer, ctx: Context, progress: Progress | None) -> Iterator[FileResult]:
-    """Read and pre-filter every file here; parse only the candidates (in a pool when many)."""
-    files = fixer.select(ctx, ctx.discover(fixer.suffixes))
+    """Read and pre-filter every file here; parse only the candidates (in a pool when many).
+
+    A fixer that names its candidates up front (:meth:`FileFixer.candidates`) has nothing to
+    pre-filter: with many files, the workers read them and the main process reads none.
+    """
+    known = fixer.candidates(ctx)
+    found = ctx.discover(fixer.suffixes) if known is None else ctx.filter(known, fixer.suffixes)
+    files = fixer.select(ctx, found)
+    jobs = max(1, ctx.jobs)
+    if known is not None and jobs > 1 and len(files) >= POOL_THRESHOLD:
+        yield from _pool(fixer, [(str(f), ctx.rel(f)) for f in files], jobs, progress)
+        return
     candidates: list[SourceFile] = []
     for f in files:
         rel = ctx.rel(f)
@@ -152,16 +227,10 @@ def _run_files(fixer: FileFixer, ctx: Context, progress: Progress | None) -> Ite
         else:
             yield FileResult(rel, "unchanged", "")
     total = len(candidates)
-    jobs = max(1, ctx.jobs)
     if jobs > 1 and total >= POOL_THRESHOLD:
         items = [(str(s.path), s.rel) for s in candidates]
         del candidates  # workers read the files themselves: only paths cross the process boundary
-        chunk = max(1, min(16, total // (jobs * 8)))
-        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(fixer,)) as pool:
-            for i, result in enumerate(pool.map(_work, items, chunksize=chunk), 1):
-                if progress:
-                    progress(i, total)
-                yield result
+        yield from _pool(fixer, items, jobs, progress)
     else:
         for i, source in enumerate(candidates, 1):
             result = _guarded(fixer, source)

@@ -47,6 +47,10 @@ class Outcome:
     status: str | None = None
     reason: str = ""
     notices: list[Notice] = field(default_factory=list)
+    #: set by fixers that only touch trailing comments: per changed line (1-based), the column
+    #: where its code ends and the line's new text (no line ending). The engine checks the claim
+    #: line by line instead of parsing the whole file again (see engine.comment_only_change).
+    comment_lines: dict[int, tuple[int, str]] | None = None
 
 
 class Context:
@@ -104,6 +108,14 @@ class Context:
         return discover(
             self.root, self.paths, suffixes=tuple(suffixes), names=tuple(names),
             include=self.include, exclude=self.exclude,
+        )
+
+    def filter(self, files: Iterable[Path], suffixes: Iterable[str] = (".py",)) -> list[Path]:
+        """The subset of ``files`` (absolute, resolved) that :meth:`discover` would return."""
+        from ..discovery import filter_files
+
+        return filter_files(
+            self.root, self.paths, files, suffixes=tuple(suffixes), include=self.include, exclude=self.exclude,
         )
 
     # -- reading -------------------------------------------------------------------------------
@@ -210,6 +222,12 @@ class FileFixer(Fixer):
     """A fixer that works file by file (must be picklable: it runs in worker processes)."""
 
     suffixes: ClassVar[tuple[str, ...]] = (".py",)
+
+    def candidates(self, ctx: Context) -> list[Path] | None:
+        """The only files this fixer could change (absolute, resolved), when it knows them up front
+        (e.g. the files a report names): the engine then filters them by the discovery rules
+        instead of walking the tree. None (the default): walk the selected paths."""
+        return None
 
     def select(self, ctx: Context, files: list[Path]) -> list[Path]:
         """Narrow the discovered files (e.g. to test modules, or to files a report names)."""

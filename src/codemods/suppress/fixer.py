@@ -25,7 +25,7 @@ from ..options import option
 from ..plan import Edit, Notice, Plan
 from ..source import SourceFile
 from . import comments as cm
-from .placement import LineMap, choose_line, scan
+from .placement import Placement, choose_line, scan
 from .reports import UNUSED_CODES, Diagnostic, load_report
 from .runner import run_tool
 
@@ -94,6 +94,8 @@ class SuppressFixer(FileFixer):
             raise UsageError(f"{flag}: give the {self.tool} report with --from FILE (`-` for stdin) or pass --run")
         if opts.until_clean is not None and (not opts.run or opts.until_clean < 1):
             raise UsageError(f"{flag}: --until-clean N needs --run and N >= 1")
+        if opts.reason is not None and any(c in opts.reason for c in "\r\n\x0c\x00"):
+            raise UsageError(f"{flag}: --reason must be one line of text (it becomes a comment)")
         self._round += 1
         base = ctx.root
         if opts.report_root is not None:
@@ -101,8 +103,8 @@ class SuppressFixer(FileFixer):
             if not base.is_dir():
                 raise UsageError(f"--report-root {opts.report_root} is not a folder")
         if opts.run:
-            data, shown = run_tool(self.tool, opts.command, base)
-            diags = [] if not data.strip() else load_report(data, self.tool, f"output of `{shown}`")
+            out, shown = run_tool(self.tool, opts.command, base)
+            diags = [] if not out.strip() else load_report(out, self.tool, f"output of `{shown}`")
         else:
             assert opts.from_report is not None
             data, source = self._read_report(opts.from_report, ctx)
@@ -116,18 +118,23 @@ class SuppressFixer(FileFixer):
         self._dropped = 0
         self._diags = self._group(ctx, diags, base)
 
-    def _read_report(self, name: str, ctx: Context) -> tuple[str, str]:
+    def _read_report(self, name: str, ctx: Context) -> tuple[bytes, str]:
+        """The report's bytes (UTF-8, which the decoders check as they read)."""
         if name == "-":
-            return sys.stdin.read(), "<stdin>"
-        path = Path(name)
-        if not path.is_absolute() and not path.exists() and (ctx.root / path).exists():
-            path = ctx.root / path
-        try:
-            return path.read_bytes().decode("utf-8"), name
-        except FileNotFoundError:
-            raise ToolError(f"report {name} does not exist") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ToolError(f"cannot read report {name}: {exc}") from None
+            stdin = sys.stdin
+            data = stdin.buffer.read() if hasattr(stdin, "buffer") else stdin.read().encode("utf-8")
+            name = "<stdin>"
+        else:
+            path = Path(name)
+            if not path.is_absolute() and not path.exists() and (ctx.root / path).exists():
+                path = ctx.root / path
+            try:
+                data = path.read_bytes()
+            except FileNotFoundError:
+                raise ToolError(f"report {name} does not exist") from None
+            except OSError as exc:
+                raise ToolError(f"cannot read report {name}: {exc}") from None
+        return (data[3:] if data.startswith(b"\xef\xbb\xbf") else data), name
 
     def _wanted(self, code: str | None) -> bool:
         opts: SuppressOptions = self.options
@@ -201,6 +208,9 @@ class SuppressFixer(FileFixer):
                 return candidate.relative_to(ctx.root).as_posix()
         return None
 
+    def candidates(self, ctx: Context) -> list[Path]:
+        return [ctx.root / rel for rel in self._diags]
+
     def select(self, ctx: Context, files: list[Path]) -> list[Path]:
         return [f for f in files if ctx.rel(f) in self._diags]
 
@@ -216,20 +226,22 @@ class SuppressFixer(FileFixer):
             return len(content.encode("utf-16-le")) // 2
         return len(content.encode("utf-8")) + 7 * content.count("\t")
 
-    def _stale(self, lm: LineMap, item: Item) -> str | None:
+    def _stale(self, lines: list[str], count: int, item: Item) -> str | None:
         line, col, end_line, end_col = item[0], item[1], item[2], item[3]
-        count = lm.count
         if line < 1 or line > count:
             return f"line {line} is past the end of the file ({count} lines)"
-        content = lm.content(line)
-        if col is not None and col > self._limit(content):
+        content = lines[line - 1]
+        ruff = self.tool == "ruff"
+        if col is not None and col > (len(content) if ruff else self._limit(content)):
             return f"column {col + 1} is past the end of line {line}"
         if end_line is not None:
             if end_line < line or end_line > count + 1:
                 return f"end line {end_line} does not fit the file"
-            if end_col is not None and end_line <= count and end_col > self._limit(lm.content(end_line)) + 1:
-                return f"end column {end_col + 1} is past the end of line {end_line}"
-        if self.tool != "ruff" and not content.strip():
+            if end_col is not None and end_line <= count:
+                end = lines[end_line - 1]
+                if end_col > (len(end) if ruff else self._limit(end)) + 1:
+                    return f"end column {end_col + 1} is past the end of line {end_line}"
+        if not ruff and not content.strip():
             return f"line {line} is blank now"
         noqa_row = item[5]
         if noqa_row is not None and noqa_row > count:
@@ -248,10 +260,12 @@ class SuppressFixer(FileFixer):
         removes: dict[int, list[list[str]]] = defaultdict(list)
         notes: list[Edit] = []
         unused_code = UNUSED_CODES[self.tool]
+        lines, count, stale = lm.lines, lm.count, self._stale
+        placed: dict[tuple[int, int | None], Placement] = {}  # many diagnostics share a line
         for item in items:
             line, code, noqa_row, unused, message = item[0], item[4], item[5], item[6], item[7]
             label = code or "(no code)"
-            why = self._stale(lm, item)
+            why = stale(lines, count, item)
             if why:
                 notes.append(Edit(f"{label}: stale report entry, skipped: {why}", line, "stale", {"code": code}))
                 continue
@@ -280,22 +294,25 @@ class SuppressFixer(FileFixer):
                     notes.append(Edit(f"{code}: no noqa line (syntax error?): cannot be suppressed", line,
                                       "not-suppressible", {"code": code}))
                     continue
-                place = choose_line(lm, noqa_row)
+                key: tuple[int, int | None] = (noqa_row, None)
             else:
-                place = choose_line(lm, line, item[2])
+                key = (line, item[2])
+            place = placed.get(key)
+            if place is None:
+                place = placed[key] = choose_line(lm, *key)
             if place.line is None:
                 notes.append(Edit(f"{code}: {place.reason}", line, "not-suppressible", {"code": code}))
                 continue
             adds[place.line].add(code)
 
         edits: list[Edit] = []
-        new_lines: dict[int, str] = {}
+        new_lines: dict[int, tuple[int, str]] = {}  # line -> (where its code ends, new text)
         for line in sorted(set(adds) | set(removes)):
             content = lm.content(line)
             col = lm.comment_col(line)
             if col is None and line not in removes:  # the common case: a line without comments
                 codes = sorted(adds[line])
-                new_lines[line] = cm.fresh(content, self.kind, codes, opts.reason)
+                new_lines[line] = (len(content.rstrip()), cm.fresh(content, self.kind, codes, opts.reason))
                 edits.append(Edit(f"{self.kind}: " + ", ".join(f"+{c}" for c in codes), line, "suppress",
                                   {"added": codes, "removed": []}))
                 continue
@@ -313,7 +330,7 @@ class SuppressFixer(FileFixer):
                                       line, "covered", {"codes": sorted(adds[line])}))
             new = parsed.render()
             if new != content:
-                new_lines[line] = new
+                new_lines[line] = (len(parsed.code), new)
                 what = ", ".join([f"+{c}" for c in added] + [f"-{c}" for c in removed])
                 edits.append(Edit(f"{self.kind}: {what}", line, "suppress", {"added": added, "removed": removed}))
         if not new_lines:
@@ -321,14 +338,15 @@ class SuppressFixer(FileFixer):
         parts: list[str] = []
         prev = 0
         text = source.text
-        for line, new in sorted(new_lines.items()):
+        for line, (_, new) in sorted(new_lines.items()):
             start = lm.starts[line - 1]
             parts.append(text[prev:start])
             parts.append(new)
             prev = start + len(lm.content(line))
         parts.append(text[prev:])
         n = len(edits)
-        return Outcome("".join(parts), edits + notes, reason=f"{n} line(s) with {self.kind} directives")
+        return Outcome("".join(parts), edits + notes, reason=f"{n} line(s) with {self.kind} directives",
+                       comment_lines=new_lines)
 
     # -- summary ---------------------------------------------------------------------------------
     def finish(self, ctx: Context, plan: Plan) -> None:

@@ -26,7 +26,7 @@ import re
 import tokenize
 from dataclasses import dataclass, field
 
-_NL = re.compile(r"\r\n|\r|\n")
+_NL_SPLIT = re.compile(r"(\r\n|\r|\n)")
 _SQ = r"'[^'\\\r\n]*(?:\\(?:\r\n|.)[^'\\\r\n]*)*'"
 _DQ = r'"[^"\\\r\n]*(?:\\(?:\r\n|.)[^"\\\r\n]*)*"'
 _TSQ = r"'''[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*'''"
@@ -51,9 +51,16 @@ class LineMap:
 
     text: str
     starts: list[int]  # offset of each line's first character, plus len(text) as sentinel
+    lines: list[str] = field(default_factory=list)  # each line's text without its line ending
     comment_offsets: list[int] = field(default_factory=list)  # offsets of comment starts, ascending
     in_string: set[int] = field(default_factory=set)  # lines whose end is inside a string literal
     tokenized: bool = False  # the tokenize fallback was used
+
+    @classmethod
+    def of(cls, text: str) -> LineMap:
+        """The map of ``text`` with its lines split and nothing scanned yet."""
+        lines, starts = _split(text)
+        return cls(text, starts, lines)
 
     @property
     def count(self) -> int:
@@ -63,14 +70,9 @@ class LineMap:
             n -= 1
         return n
 
-    _cache: dict[int, str] = field(default_factory=dict, repr=False)
-
     def content(self, line: int) -> str:
         """Line ``line`` without its line ending."""
-        got = self._cache.get(line)
-        if got is None:
-            got = self._cache[line] = self.text[self.starts[line - 1]:self.starts[line]].rstrip("\r\n")
-        return got
+        return self.lines[line - 1]
 
     def comment_col(self, line: int) -> int | None:
         """Column where the line's comment starts, or None."""
@@ -84,7 +86,7 @@ class LineMap:
         """The line ends with a backslash continuation (outside strings and comments)."""
         return (
             line not in self.in_string
-            and self.content(line).endswith("\\")
+            and self.lines[line - 1].endswith("\\")
             and self.comment_col(line) is None
         )
 
@@ -94,7 +96,7 @@ class LineMap:
             return "the line ends inside a string literal"
         if self.continued(line):
             return "the line ends with a backslash continuation"
-        if not self.content(line).strip():
+        if not self.lines[line - 1].strip():
             return (
                 "the line is whitespace-only: a comment there would remove the violation itself "
                 "and leave an unused directive (fix it instead, e.g. `ruff check --fix`)"
@@ -102,15 +104,18 @@ class LineMap:
         return None
 
 
-def _line_starts(text: str) -> list[int]:
+def _split(text: str) -> tuple[list[str], list[int]]:
+    """Each line's text without its ending, and each line's start offset plus len(text)."""
     if "\r" in text:
-        starts = [0]
-        starts.extend(m.end() for m in _NL.finditer(text))
+        pieces = _NL_SPLIT.split(text)
+        lines = pieces[0::2]
+        sizes = map(operator.add, map(len, lines), map(len, pieces[1::2]))
     else:  # the common case, all in C: cumulative lengths of the lines plus their newlines
-        parts = text.split("\n")
-        starts = [0, *map(operator.add, itertools.accumulate(map(len, parts[:-1])), itertools.count(1))]
+        lines = text.split("\n")
+        sizes = map(operator.add, map(len, lines[:-1]), itertools.repeat(1))
+    starts = [0, *itertools.accumulate(sizes)]
     starts.append(len(text))  # sentinel (a duplicate when the text ends with a line ending)
-    return starts
+    return lines, starts
 
 
 def _is_fstring(text: str, s: int) -> bool:
@@ -214,15 +219,15 @@ def scan(text: str, upto_line: int | None = None) -> LineMap:
 
     Raises :class:`SyntaxError` / :class:`tokenize.TokenError` when the text does not tokenize.
     """
-    starts = _line_starts(text)
+    lm = LineMap.of(text)
+    starts = lm.starts
     stop = len(text) + 1
     if upto_line is not None and upto_line < len(starts) - 1:
         stop = starts[upto_line]
-    lm = LineMap(text, starts)
     try:
         _fast(text, lm, stop)
     except NeedsTokenize:
-        lm = LineMap(text, starts)
+        lm = LineMap(text, starts, lm.lines)
         _slow(text, lm)
     return lm
 

@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from ..errors import ToolError
 
 TOOLS = {"ruff": "noqa", "mypy": "type-ignore", "pyright": "pyright-ignore"}
@@ -67,12 +69,13 @@ def _fail(source: str, what: str) -> ToolError:
     return ToolError(f"{what}", path=source)
 
 
-def sniff(data: str) -> str | None:
+def sniff(data: str | bytes) -> str | None:
     """Which tool's report ``data`` looks like: "ruff", "mypy", "pyright" or None."""
-    m = _NONSPACE.search(data)
+    head = data[:65536] if isinstance(data, str) else data[:65536].decode("utf-8", errors="replace")
+    m = _NONSPACE.search(head)
     if m is None:
         return None
-    s = data[m.start():m.start() + 65536]  # the head is enough to tell; no copy of a 30 MB report
+    s = head[m.start():]  # the head is enough to tell; no copy of a 30 MB report
     if s[0] == "[":
         return "ruff"
     if s[0] == "{":
@@ -90,10 +93,10 @@ def sniff(data: str) -> str | None:
     return None
 
 
-def load_report(data: str, tool: str, source: str) -> list[Diagnostic]:
-    """Parse ``data`` (the report's text) as ``tool``'s report; ``source`` names it in errors."""
-    first = _NONSPACE.search(data)
-    if first is None:
+def load_report(data: str | bytes, tool: str, source: str) -> list[Diagnostic]:
+    """Parse ``data`` (the report's text or UTF-8 bytes) as ``tool``'s report; ``source`` names it
+    in errors."""
+    if not data.strip():
         raise _fail(
             source,
             f"the report is empty; produce it with {HOW[tool]} (a clean run prints `[]` for ruff, "
@@ -108,56 +111,83 @@ def load_report(data: str, tool: str, source: str) -> list[Diagnostic]:
             f"this is a {kind} report, not a {tool} report; use `stabfix apply {TOOLS[kind]}` for it "
             f"or produce the report with {HOW[tool]}",
         )
-    if tool == "ruff":
-        return _ruff(_json(data, source), source)
-    if tool == "pyright":
-        return _pyright(_json(data, source), source)
-    if data[first.start()] == "{":
-        return _mypy_json(data, source)
-    return _mypy_text(data, source)
-
-
-def _json(data: str, source: str) -> Any:
     try:
-        return json.loads(data)
-    except json.JSONDecodeError as exc:
-        cut = " (the report looks truncated)" if exc.pos >= len(data.rstrip()) - 1 else ""
-        raise _fail(
-            source, f"not valid JSON{cut}: {exc.msg} at line {exc.lineno} column {exc.colno}; "
-            "produce the report again"
-        ) from None
+        if tool == "ruff":
+            return _ruff(data, source)
+        if tool == "pyright":
+            return _pyright(_json(data, source), source)
+        text = data if isinstance(data, str) else data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _fail(source, f"not UTF-8 text ({exc.reason} at byte {exc.start}); produce the report again") from None
+    if text.lstrip()[:1] == "{":
+        return _mypy_json(text, source)
+    return _mypy_text(text, source)
+
+
+def _bad_json(exc: msgspec.DecodeError, source: str) -> ToolError:
+    msg = str(exc)
+    cut = " (the report looks truncated)" if "truncated" in msg else ""
+    return _fail(source, f"not valid JSON{cut}: {msg}; produce the report again")
+
+
+def _json(data: str | bytes, source: str) -> Any:
+    try:
+        return msgspec.json.decode(data)
+    except msgspec.DecodeError as exc:
+        raise _bad_json(exc, source) from None
+
+
+# ruff's JSON entries, decoded straight into these records (fields stabfix does not use, such as
+# the fix and the url, are skipped by the decoder without building Python objects)
+class _RuffLocation(msgspec.Struct):
+    row: int
+    column: int | None = None
+
+
+class _RuffItem(msgspec.Struct):
+    filename: str
+    location: _RuffLocation
+    noqa_row: int | None
+    code: str | None = None
+    end_location: _RuffLocation | None = None
+    message: str | None = None
+
+
+_RUFF_DECODER = msgspec.json.Decoder(list[_RuffItem])
+_ENTRY = re.compile(r"\$\[(\d+)\]")
 
 
 def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _ruff(items: Any, source: str) -> list[Diagnostic]:
-    if not isinstance(items, list):
-        raise _fail(source, f"not a ruff report (expected a JSON array); produce it with {HOW['ruff']}")
+def _ruff(data: str | bytes, source: str) -> list[Diagnostic]:
+    try:
+        items = _RUFF_DECODER.decode(data)
+    except msgspec.ValidationError as exc:
+        m = _ENTRY.search(str(exc))
+        if m is None:
+            raise _fail(source, f"not a ruff report (expected a JSON array); produce it with {HOW['ruff']}") from None
+        raise _fail(
+            source, f"entry {m.group(1)} is not a ruff diagnostic (needs filename, location, noqa_row): "
+            f"{str(exc).split(' - at ')[0]}; produce the report with {HOW['ruff']}"
+        ) from None
+    except msgspec.DecodeError as exc:
+        raise _bad_json(exc, source) from None
     out: list[Diagnostic] = []
     append = out.append
-    i = 0
-    try:
-        for i, item in enumerate(items):  # noqa: B007 - i names the bad entry below
-            loc = item["location"]
-            end = item.get("end_location") or {}
-            code = item.get("code")
-            message = item.get("message") or ""
-            col = loc.get("column")
-            ecol = end.get("column")
-            append(Diagnostic(
-                "ruff", item["filename"], loc["row"], col - 1 if col else None, end.get("row"),
-                ecol - 1 if ecol else None, code, message, item["noqa_row"],
-                _ruf100(message) if code == "RUF100" else None,
-            ))
-            if not isinstance(out[-1].line, int) or not isinstance(out[-1].path, str):
-                raise TypeError
-    except (KeyError, TypeError, AttributeError):
-        raise _fail(
-            source, f"entry {i} is not a ruff diagnostic (needs filename, location, noqa_row); "
-            f"produce the report with {HOW['ruff']}"
-        ) from None
+    for item in items:
+        loc = item.location
+        end = item.end_location
+        code = item.code
+        message = item.message or ""
+        col = loc.column
+        ecol = end.column if end is not None else None
+        append(Diagnostic(
+            "ruff", item.filename, loc.row, col - 1 if col else None, end.row if end is not None else None,
+            ecol - 1 if ecol else None, code, message, item.noqa_row,
+            _ruf100(message) if code == "RUF100" else None,
+        ))
     return out
 
 

@@ -7,7 +7,6 @@ codemods.triage.cli`` runs the same command.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import traceback
@@ -35,7 +34,9 @@ def _run(logs: tuple[Path, ...], junit: tuple[Path, ...], root: Path, out: Path 
         data = result.to_json()
         if apply:
             data["apply"] = {"write": write, "runs": [o.to_json() for o in outcomes], "diff": diff}
-        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        from ..cli import write_json
+
+        write_json(data)
     else:
         if not quiet:
             summary(result, sys.stdout if not apply else sys.stderr,
