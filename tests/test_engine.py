@@ -105,6 +105,40 @@ def test_stale_file_refuses_the_whole_write(tmp_path: Path) -> None:
             assert path.read_bytes() == data
 
 
+def test_staged_writes_are_all_or_nothing(tmp_path: Path) -> None:
+    _tree(tmp_path)
+    plan = codemods.make_plan("replace", ["pkg"], root=tmp_path)
+    before = {p: p.read_bytes() for p in (tmp_path / "pkg").iterdir()}
+
+    def temps() -> list[Path]:
+        return sorted(tmp_path.rglob("*.stabfix-tmp"))
+
+    with writer.Writer(tmp_path) as w:  # staged, then one file changes: nothing lands, nothing left
+        for change in plan.changes:
+            w.stage(change)
+        (tmp_path / "pkg" / "crlf.py").write_bytes(b"x = 'OLD'\r\n# edited meanwhile\r\n")
+        with pytest.raises(StabfixError, match="changed during the run"):
+            w.commit(plan.changes)
+    assert temps() == []
+    for path, data in before.items():
+        if path.name != "crlf.py":
+            assert path.read_bytes() == data
+    (tmp_path / "pkg" / "crlf.py").write_bytes(before[tmp_path / "pkg" / "crlf.py"])
+    with writer.Writer(tmp_path) as w:  # staged but never committed (e.g. the run failed)
+        for change in plan.changes:
+            w.stage(change)
+    assert temps() == [] and {p: p.read_bytes() for p in before} == before
+    with writer.Writer(tmp_path) as w:  # a change replaced after staging is staged again
+        first = plan.changes[0]
+        w.stage(first)
+        other = codemods.FileChange(first.path, first.old, first.new + b"# again\n", "test")
+        w.commit([other, *plan.changes[1:]])
+    assert (tmp_path / first.path).read_bytes() == first.new + b"# again\n"
+    assert temps() == []
+    report = codemods.apply("replace", ["pkg"], root=tmp_path, mode="write")  # nothing left to do
+    assert report.changed == [] and temps() == []
+
+
 def test_refuses_paths_and_writes_outside_root(tmp_path: Path) -> None:
     root, outside = tmp_path / "root", tmp_path / "outside"
     root.mkdir()

@@ -21,7 +21,7 @@ from .engine import Progress, default_jobs, run_fixer
 from .errors import StabfixError
 from .fixers.base import Context, Fixer
 from .plan import FileResult, Notice, Plan
-from .writer import apply_changes
+from .writer import Writer
 
 Mode = Literal["diff", "check", "write"]
 REPORT_SCHEMA_VERSION = 1
@@ -186,8 +186,8 @@ class _Run:
     def context(self) -> Context:
         return Context(**self.ctx_args)
 
-    def plan_once(self, progress: Progress | None = None) -> Plan:
-        return run_fixer(self.fixer, self.context(), progress)
+    def plan_once(self, progress: Progress | None = None, writer: Writer | None = None) -> Plan:
+        return run_fixer(self.fixer, self.context(), progress, writer.stage if writer else None)
 
 
 def _build(
@@ -251,22 +251,25 @@ def apply(
     if mode not in ("diff", "check", "write"):
         raise StabfixError(f"mode must be diff, check or write, not {mode!r}")
     run, _ = _build(fixer, paths, root, include, exclude, jobs, mode, {**(options or {}), **fixer_options})
-    the_plan = run.plan_once(progress)
-    report = Report(plan=the_plan, mode=mode, options=run.fixer.options_dict())
     if mode != "write":
-        return report
-    rounds = max(1, run.fixer.max_rounds())
-    combined = the_plan
-    for round_no in range(1, rounds + 1):
-        changes = the_plan.changes
-        if changes:
-            apply_changes(the_plan.root, changes)
-            report.applied = True
-        report.rounds = round_no
-        if round_no == rounds or not changes:
-            break
         the_plan = run.plan_once(progress)
-        combined = _merge(combined, the_plan)
+        return Report(plan=the_plan, mode=mode, options=run.fixer.options_dict())
+    root_path: Path = run.ctx_args["root"]
+    report = Report(plan=Plan(fixer=run.fixer.name, root=root_path), mode=mode, options=run.fixer.options_dict())
+    rounds = max(1, run.fixer.max_rounds())
+    combined: Plan | None = None
+    for round_no in range(1, rounds + 1):
+        with Writer(root_path) as writer:  # changes are staged while the plan is being made
+            the_plan = run.plan_once(progress, writer)
+            changes = the_plan.changes
+            if changes:
+                writer.commit(changes)
+                report.applied = True
+        combined = the_plan if combined is None else _merge(combined, the_plan)
+        report.rounds = round_no
+        if not changes:
+            break
+    assert combined is not None
     report.plan = combined
     return report
 

@@ -166,12 +166,15 @@ def filter_files(
 
     For fixers that already know their candidates (the files a report names): the same rules as a
     walk (default excludes, .gitignore, include/exclude globs, explicit file paths) without walking
-    the whole tree.
+    the whole tree. Paths are compared as strings (thousands of files: pathlib costs add up).
     """
     include = include or []
     exclude = exclude or []
     ignore = _Ignore(root) if gitignore else None
-    given: list[tuple[Path, bool]] = []
+    sep = os.sep
+    root_s = str(root)
+    root_prefix = root_s.rstrip(sep) + sep
+    given: list[tuple[str, bool]] = []  # (the walked folder with a trailing separator, or the file)
     for g in paths:
         p = g if g.is_absolute() else root / g
         real = p.resolve()
@@ -180,41 +183,44 @@ def filter_files(
         if not p.exists():
             raise StabfixError(f"{g} does not exist (paths are relative to the root {root})")
         # a folder is walked as given (symlinks inside it resolved); a file is taken as named
-        given.append((real if p.is_file() else p, p.is_file()))
-    dir_ok: dict[tuple[Path, Path], bool] = {}
+        given.append((str(real), True) if p.is_file() else (str(p).rstrip(sep) + sep, False))
+    dir_ok: dict[tuple[str, str], bool] = {}
 
-    def folder_ok(top: Path, folder: Path) -> bool:
-        """Would a walk from ``top`` descend into ``folder``?"""
-        if folder == top:
+    def folder_ok(top: str, folder: str) -> bool:
+        """Would a walk from ``top`` (ending with a separator) descend into ``folder``?"""
+        if folder + sep == top:
             return True
         key = (top, folder)
         ok = dir_ok.get(key)
         if ok is None:
-            rel = folder.relative_to(root).as_posix()
+            parent, _, name = folder.rpartition(sep)
+            rel = folder[len(root_prefix):].replace(sep, "/")
             ok = (
-                folder_ok(top, folder.parent)
-                and folder.name not in DEFAULT_EXCLUDES
+                folder_ok(top, parent)
+                and name not in DEFAULT_EXCLUDES
                 and not (exclude and glob_match(rel, exclude))
-                and not (ignore is not None and ignore.ignored(folder, is_dir=True))
+                and not (ignore is not None and ignore.ignored(Path(folder), is_dir=True))
             )
             dir_ok[key] = ok
         return ok
 
     found: set[Path] = set()
     for f in files:
-        if not (f.suffix in suffixes or f.name in names) or not inside(root, f):
+        s = str(f)
+        if not (s.endswith(suffixes) or f.name in names) or not s.startswith(root_prefix):
             continue
+        folder = s.rpartition(sep)[0]
         for top, is_file in given:
             if is_file:
-                if f == top:
+                if s == top:
                     found.add(f)
                     break
                 continue
-            if top not in f.parents or not folder_ok(top, f.parent):
+            if not s.startswith(top) or not folder_ok(top, folder):
                 continue
             if ignore is not None and ignore.ignored(f, is_dir=False):
                 continue
-            rel = f.relative_to(root).as_posix()
+            rel = s[len(root_prefix):].replace(sep, "/")
             if (exclude and glob_match(rel, exclude)) or (include and not glob_match(rel, include)):
                 continue
             found.add(f)

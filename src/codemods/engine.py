@@ -239,14 +239,23 @@ def _run_files(fixer: FileFixer, ctx: Context, progress: Progress | None) -> Ite
             yield result
 
 
-def run_fixer(fixer: Fixer, ctx: Context, progress: Progress | None = None) -> Plan:
-    """Plan one fixer over the context (no writes)."""
+def run_fixer(
+    fixer: Fixer, ctx: Context, progress: Progress | None = None,
+    on_change: Callable[[FileChange], None] | None = None,
+) -> Plan:
+    """Plan one fixer over the context (no writes).
+
+    ``on_change`` sees each file fixer's change as soon as it is validated (the writer stages it
+    while the other files are still being planned).
+    """
     fixer.prepare(ctx)
     plan = Plan(fixer=fixer.name, root=ctx.root)
     if isinstance(fixer, FileFixer):
         for result in _run_files(fixer, ctx, progress):
             plan.files.append(result)
             plan.notices.extend(result.notices)
+            if on_change is not None and result.change is not None:
+                on_change(result.change)
     elif isinstance(fixer, RepoFixer):
         fixer.plan(ctx)
         plan.files.extend(ctx.results())

@@ -1,11 +1,15 @@
 """Applying a plan: atomic writes that refuse stale files and never leave the root.
 
-Each file is written to a temporary file in its own folder, flushed and fsynced, given the original
+Each new content goes to a temporary file beside its target, is fsynced, given the original
 file's permission bits, and renamed over the original (``os.replace`` is atomic on POSIX and
-Windows). Before any write, every target is checked: inside the root once symlinks are resolved, and
-its current bytes equal to the bytes the fixer read. A check that fails refuses the whole plan, so a
-run either writes every change or none. The writes themselves run in a few threads (``fsync`` waits
-on the disk, not on the interpreter), each re-checking its file at the last moment.
+Windows). Before any rename, every target is checked: inside the root once symlinks are resolved,
+and its current bytes equal to the bytes the fixer read. A check that fails refuses the whole plan
+and removes the temporary files, so a run either writes every change or none.
+
+:class:`Writer` can *stage* changes while the plan is still being made (the engine hands it each
+changed file as it comes): temporary files are written by a few threads, in parallel with the
+fixers, and :meth:`Writer.commit` then only checks and renames. Staging writes nothing a user sees
+under a file's own name; :meth:`Writer.discard` removes what was staged but not committed.
 """
 
 from __future__ import annotations
@@ -14,38 +18,54 @@ import contextlib
 import itertools
 import os
 import stat
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from types import TracebackType
 
 from .errors import StabfixError
 from .plan import FileChange
 
-#: threads that write and fsync files in parallel
+#: threads that write, fsync and rename files in parallel (the waits are on the disk)
 WRITE_THREADS = 16
+
+_serial = itertools.count()
 
 
 class _Targets:
-    """Resolve each change's path with symlinks followed, one ``realpath`` per folder."""
+    """Resolve each change's path with symlinks followed: one ``lstat`` per folder and per file,
+    folders resolved from their (cached) parent."""
 
     def __init__(self, root: Path) -> None:
-        self.root = root
-        self.prefix = str(root).rstrip(os.sep) + os.sep
-        self.folders: dict[str, str] = {}
+        self.root = os.path.realpath(root)
+        self.prefix = self.root.rstrip(os.sep) + os.sep
+        self.folders: dict[str, str] = {"": self.root}
+        self.paths: dict[str, Path] = {}
+
+    def _folder(self, rel: str) -> str:
+        real = self.folders.get(rel)
+        if real is None:
+            parent, _, name = rel.rpartition("/")
+            real = os.path.join(self._folder(parent), name)
+            if name in ("", ".", "..") or os.path.islink(real):
+                real = os.path.realpath(real)
+            self.folders[rel] = real
+        return real
 
     def __call__(self, change: FileChange) -> Path:
         rel = change.path
+        known = self.paths.get(rel)
+        if known is not None:
+            return known
         folder, _, name = rel.rpartition("/")
-        real = self.folders.get(folder)
-        if real is None:
-            real = self.folders[folder] = os.path.realpath(os.path.join(self.root, folder))
-        full = os.path.join(real, name)
+        full = os.path.join(self._folder(folder), name)
         if name in ("", ".", "..") or os.path.islink(full):
             full = os.path.realpath(full)
-        if not (full + os.sep).startswith(self.prefix) or full == str(self.root):
+        if not (full + os.sep).startswith(self.prefix) or full == self.root:
             raise StabfixError(
                 "refusing to write outside the repository root (symlink or '..' in the path)", path=rel
             )
-        return Path(full)
+        path = self.paths[rel] = Path(full)
+        return path
 
 
 def check(root: Path, changes: list[FileChange]) -> list[Path]:
@@ -58,20 +78,45 @@ def check(root: Path, changes: list[FileChange]) -> list[Path]:
     for change in changes:
         path = resolve(change)
         targets.append(path)
-        if change.is_creation:
-            if path.exists() or path.is_symlink():
-                raise StabfixError("exists already (created since the plan was made); nothing written", change.path)
-            continue
-        try:
-            current = path.read_bytes()
-        except FileNotFoundError:
-            raise StabfixError("was deleted during the run; nothing written, run stabfix again", change.path) from None
-        if current != change.old:
-            raise StabfixError("changed during the run; nothing written, run stabfix again", change.path)
+        _check_one(path, change)
     return targets
 
 
-_serial = itertools.count()
+def _check_one(path: Path, change: FileChange) -> None:
+    if change.is_creation:
+        if path.exists() or path.is_symlink():
+            raise StabfixError("exists already (created since the plan was made); nothing written", change.path)
+        return
+    try:
+        current = path.read_bytes()
+    except FileNotFoundError:
+        raise StabfixError("was deleted during the run; nothing written, run stabfix again", change.path) from None
+    if current != change.old:
+        raise StabfixError("changed during the run; nothing written, run stabfix again", change.path)
+
+
+def _temp_beside(path: Path, data: bytes, mode: int) -> Path:
+    """Write ``data`` to a new fsynced temporary file in ``path``'s folder; return its path."""
+    # a name unique to this process and write (O_EXCL refuses anything already there)
+    tmp = path.parent / f".{path.name}.{os.getpid()}-{next(_serial)}.stabfix-tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+    try:
+        try:
+            if hasattr(os, "fchmod"):
+                os.fchmod(fd, mode)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if not hasattr(os, "fchmod"):
+            os.chmod(tmp, mode)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return tmp
 
 
 def write_atomic(path: Path, data: bytes, mode: int | None, *, sync_dir: bool = True) -> None:
@@ -80,21 +125,10 @@ def write_atomic(path: Path, data: bytes, mode: int | None, *, sync_dir: bool = 
     ``sync_dir=False`` leaves the folder's fsync (which makes the rename durable) to the caller,
     so that a plan touching many files in one folder syncs that folder once.
     """
-    # a name unique to this process and write (O_EXCL refuses anything already there)
-    tmp = path.parent / f".{path.name}.{os.getpid()}-{next(_serial)}.stabfix-tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+    if mode is None:
+        mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644
+    tmp = _temp_beside(path, data, mode)
     try:
-        try:
-            if mode is not None and hasattr(os, "fchmod"):
-                os.fchmod(fd, mode)
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        if mode is not None and not hasattr(os, "fchmod"):
-            os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -118,34 +152,121 @@ def fsync_dir(folder: Path) -> None:
         os.close(dfd)
 
 
-def _write_one(path: Path, change: FileChange) -> None:
-    if change.is_creation:
-        parent = path.parent
-        if not parent.exists():
-            parent.mkdir(parents=True, exist_ok=True)
-        mode = change.mode if change.mode is not None else 0o644
-    else:
-        mode = stat.S_IMODE(path.stat().st_mode)
-        # Last-moment staleness check (another process may have written since check()).
-        if path.read_bytes() != change.old:
-            raise StabfixError("changed during the run; not written, run stabfix again", change.path)
-    try:
-        write_atomic(path, change.new, mode, sync_dir=False)
-    except OSError as exc:
-        raise StabfixError(f"cannot write: {exc.strerror}; nothing of this file was written", change.path) from None
+def _cannot_write(change: FileChange, exc: OSError) -> StabfixError:
+    return StabfixError(f"cannot write: {exc.strerror}; nothing of this file was written", change.path)
+
+
+class Writer:
+    """Stage changes early, commit them all at once (or none); usable as a context manager that
+    discards whatever was staged but not committed."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._resolve = _Targets(root)
+        self._pool: ThreadPoolExecutor | None = None
+        # path -> (the change, its future temporary file, or the error that refuses the plan)
+        self._staged: dict[str, tuple[FileChange, Future[Path] | StabfixError]] = {}
+
+    def _threads(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=WRITE_THREADS, thread_name_prefix="stabfix-write")
+        return self._pool
+
+    def stage(self, change: FileChange) -> None:
+        """Start writing ``change``'s temporary file (existing files only; creations wait for commit)."""
+        if change.is_creation or change.path in self._staged:
+            return
+        try:
+            path = self._resolve(change)
+        except StabfixError as exc:
+            self._staged[change.path] = (change, exc)
+            return
+        self._staged[change.path] = (change, self._threads().submit(self._stage_one, path, change))
+
+    @staticmethod
+    def _stage_one(path: Path, change: FileChange) -> Path:
+        try:
+            mode = stat.S_IMODE(path.stat().st_mode)
+            return _temp_beside(path, change.new, mode)
+        except FileNotFoundError:
+            raise StabfixError("was deleted during the run; nothing written, run stabfix again", change.path) from None
+        except OSError as exc:
+            raise _cannot_write(change, exc) from None
+
+    def commit(self, changes: list[FileChange]) -> None:
+        """Check every change, then put them all in place; refuse all of them on any problem."""
+        for change in changes:
+            entry = self._staged.get(change.path)
+            if entry is not None and entry[0] is not change:
+                self._forget(change.path)
+            self.stage(change)
+        targets: list[tuple[Path, FileChange, Path | None]] = []
+        for change in changes:
+            if change.is_creation:
+                targets.append((self._resolve(change), change, None))
+                continue
+            staged = self._staged[change.path][1]
+            if isinstance(staged, StabfixError):
+                raise staged
+            tmp = staged.result()  # raises the staging error, if any
+            targets.append((self._resolve(change), change, tmp))
+        for path, change, _ in targets:
+            _check_one(path, change)
+        futures = [self._threads().submit(self._put, path, change, tmp) for path, change, tmp in targets]
+        errors = [exc for f in futures if (exc := f.exception()) is not None]
+        done = {c.path for c in changes}
+        self._staged = {p: e for p, e in self._staged.items() if p not in done}
+        for _ in self._threads().map(fsync_dir, {path.parent for path, _, _ in targets}):
+            pass
+        if errors:
+            raise errors[0]
+
+    def _put(self, path: Path, change: FileChange, tmp: Path | None) -> None:
+        try:
+            if tmp is None:  # a creation
+                if not path.parent.exists():
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                write_atomic(path, change.new, change.mode if change.mode is not None else 0o644, sync_dir=False)
+                return
+            # last-moment staleness check (another process may have written since the check)
+            if path.read_bytes() != change.old:
+                raise StabfixError("changed during the run; not written, run stabfix again", change.path)
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise _cannot_write(change, exc) from None
+        finally:
+            if tmp is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+
+    def _forget(self, rel: str) -> None:
+        entry = self._staged.pop(rel, None)
+        if entry is None or isinstance(entry[1], StabfixError):
+            return
+        future = entry[1]
+        with contextlib.suppress(Exception):
+            tmp = future.result()
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+
+    def discard(self) -> None:
+        """Remove every staged temporary file that was not committed; stop the threads."""
+        for rel in list(self._staged):
+            self._forget(rel)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+    def __enter__(self) -> Writer:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.discard()
 
 
 def apply_changes(root: Path, changes: list[FileChange]) -> None:
-    """Check every change, then write them (each atomically, several at a time)."""
-    targets = check(root, changes)
-    if len(changes) < 4:
-        for path, change in zip(targets, changes, strict=True):
-            _write_one(path, change)
-    else:
-        with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
-            futures = [pool.submit(_write_one, p, c) for p, c in zip(targets, changes, strict=True)]
-            errors = [exc for f in futures if (exc := f.exception()) is not None]
-        if errors:
-            raise errors[0]
-    for folder in sorted({p.parent for p in targets}):
-        fsync_dir(folder)
+    """Check every change, then write them all (each atomically, several at a time)."""
+    with Writer(root) as writer:
+        writer.commit(changes)

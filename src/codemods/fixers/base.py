@@ -73,6 +73,7 @@ class Context:
         mode: str = "diff",
     ) -> None:
         self.root = root
+        self._prefix = str(root).rstrip(os.sep) + os.sep
         self.paths = paths
         self.config = config or {}
         self.include = include or []
@@ -87,6 +88,10 @@ class Context:
     # -- paths ---------------------------------------------------------------------------------
     def rel(self, path: Path) -> str:
         """POSIX path relative to the root (the path must be inside it)."""
+        s = str(path)
+        prefix = self._prefix
+        if s.startswith(prefix) and os.sep + ".." not in s and os.sep + "." + os.sep not in s:
+            return s[len(prefix):].replace(os.sep, "/")  # the common case, without normalising
         return Path(os.path.relpath(path, self.root)).as_posix()
 
     def resolve(self, path: str | Path, *, must_exist: bool = False) -> Path:

@@ -35,9 +35,6 @@ SELF_REMOVING = {
     "unused (delete the empty `#` instead)",
 }
 
-#: per diagnostic, what crosses to worker processes: (line, col, end_line, end_col, code, noqa_row,
-#: unused codes or None, message)
-Item = tuple[int, "int | None", "int | None", "int | None", "str | None", "int | None", "list[str] | None", str]
 
 
 @dataclass
@@ -73,7 +70,7 @@ class SuppressFixer(FileFixer):
 
     def __init__(self, options: Any | None = None) -> None:
         super().__init__(options)
-        self._diags: dict[str, list[Item]] = {}
+        self._diags: dict[str, list[Diagnostic]] = {}
         self._round = 0
         self._read = 0
         self._dropped = 0
@@ -104,11 +101,11 @@ class SuppressFixer(FileFixer):
                 raise UsageError(f"--report-root {opts.report_root} is not a folder")
         if opts.run:
             out, shown = run_tool(self.tool, opts.command, base)
-            diags = [] if not out.strip() else load_report(out, self.tool, f"output of `{shown}`")
+            diags = [] if not out or out.isspace() else load_report(out, self.tool, f"output of `{shown}`")
         else:
             assert opts.from_report is not None
             data, source = self._read_report(opts.from_report, ctx)
-            if self.tool == "mypy" and not data.strip():
+            if self.tool == "mypy" and (not data or data.isspace()):
                 # `mypy -O json` prints nothing when it finds nothing
                 ctx.info(f"the mypy report {source} is empty (a clean `mypy -O json` run); nothing to do")
                 diags = []
@@ -148,10 +145,10 @@ class SuppressFixer(FileFixer):
             return False
         return not (opts.ignore and hit(opts.ignore))
 
-    def _group(self, ctx: Context, diags: list[Diagnostic], base: Path) -> dict[str, list[Item]]:
+    def _group(self, ctx: Context, diags: list[Diagnostic], base: Path) -> dict[str, list[Diagnostic]]:
         """Resolve report paths to files under the root; warn about the ones that cannot be used."""
         rels: dict[str, str | None] = {}
-        out: dict[str, list[Item]] = defaultdict(list)
+        out: dict[str, list[Diagnostic]] = defaultdict(list)
         missing: dict[str, int] = defaultdict(int)
         notebooks: dict[str, int] = defaultdict(int)
         filtering = bool(self.options.select or self.options.ignore)
@@ -168,9 +165,7 @@ class SuppressFixer(FileFixer):
             if not rel.endswith((".py", ".pyi")):
                 notebooks[rel] += 1
                 continue
-            out[rel].append(
-                (d.line, d.column, d.end_line, d.end_column, d.code, d.noqa_row, d.unused, d.message)
-            )
+            out[rel].append(d)
         self._missing = sum(missing.values())
         for path, n in sorted(missing.items()):
             where = path
@@ -212,7 +207,7 @@ class SuppressFixer(FileFixer):
         return [ctx.root / rel for rel in self._diags]
 
     def select(self, ctx: Context, files: list[Path]) -> list[Path]:
-        return [f for f in files if ctx.rel(f) in self._diags]
+        return files  # the engine filtered the candidates, the report's files, already
 
     def prefilter(self, source: SourceFile) -> bool:
         return source.rel in self._diags
@@ -226,8 +221,8 @@ class SuppressFixer(FileFixer):
             return len(content.encode("utf-16-le")) // 2
         return len(content.encode("utf-8")) + 7 * content.count("\t")
 
-    def _stale(self, lines: list[str], count: int, item: Item) -> str | None:
-        line, col, end_line, end_col = item[0], item[1], item[2], item[3]
+    def _stale(self, lines: list[str], count: int, item: Diagnostic) -> str | None:
+        line, col, end_line, end_col = item.line, item.column, item.end_line, item.end_column
         if line < 1 or line > count:
             return f"line {line} is past the end of the file ({count} lines)"
         content = lines[line - 1]
@@ -243,14 +238,14 @@ class SuppressFixer(FileFixer):
                     return f"end column {end_col + 1} is past the end of line {end_line}"
         if not ruff and not content.strip():
             return f"line {line} is blank now"
-        noqa_row = item[5]
+        noqa_row = item.noqa_row
         if noqa_row is not None and noqa_row > count:
             return f"noqa line {noqa_row} is past the end of the file"
         return None
 
     def fix(self, source: SourceFile) -> Outcome:
         items = self._diags.get(source.rel, [])
-        upto = 1 + max(max(i[0], i[2] or 0, i[5] or 0) for i in items) if items else 0
+        upto = 1 + max(max(d.line, d.end_line or 0, d.noqa_row or 0) for d in items) if items else 0
         try:
             lm = scan(source.text, upto)
         except (SyntaxError, tokenize.TokenError) as exc:
@@ -263,7 +258,7 @@ class SuppressFixer(FileFixer):
         lines, count, stale = lm.lines, lm.count, self._stale
         placed: dict[tuple[int, int | None], Placement] = {}  # many diagnostics share a line
         for item in items:
-            line, code, noqa_row, unused, message = item[0], item[4], item[5], item[6], item[7]
+            line, code, noqa_row, unused, message = item.line, item.code, item.noqa_row, item.unused, item.message
             label = code or "(no code)"
             why = stale(lines, count, item)
             if why:
@@ -296,7 +291,7 @@ class SuppressFixer(FileFixer):
                     continue
                 key: tuple[int, int | None] = (noqa_row, None)
             else:
-                key = (line, item[2])
+                key = (line, item.end_line)
             place = placed.get(key)
             if place is None:
                 place = placed[key] = choose_line(lm, *key)

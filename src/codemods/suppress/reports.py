@@ -96,7 +96,7 @@ def sniff(data: str | bytes) -> str | None:
 def load_report(data: str | bytes, tool: str, source: str) -> list[Diagnostic]:
     """Parse ``data`` (the report's text or UTF-8 bytes) as ``tool``'s report; ``source`` names it
     in errors."""
-    if not data.strip():
+    if not data or data.isspace():
         raise _fail(
             source,
             f"the report is empty; produce it with {HOW[tool]} (a clean run prints `[]` for ruff, "
