@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from . import config as config_mod
-from . import diffing, options, registry
+from . import options, registry
 from ._version import __version__
 from .engine import Progress, default_jobs, run_fixer
 from .errors import StabfixError
@@ -70,6 +70,8 @@ class Report:
 
     @property
     def diff(self) -> str:
+        from . import diffing  # not needed by a write
+
         return diffing.render(self.plan.changes)
 
     def to_json(self) -> dict[str, Any]:
@@ -290,4 +292,6 @@ def _merge(first: Plan, later: Plan) -> Plan:
 
 def render_diff(the_plan: Plan, context: int = 3) -> str:
     """The plan as a unified diff (``git apply`` accepts it)."""
+    from . import diffing
+
     return diffing.render(the_plan.changes, context)

@@ -16,7 +16,6 @@ import symtable
 import sys
 import warnings
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from .errors import FileFailure
@@ -187,6 +186,8 @@ def _pool(
     fixer: FileFixer, items: list[tuple[str, str]], jobs: int, progress: Progress | None
 ) -> Iterator[FileResult]:
     """Run the fixer over ``(path, rel)`` items in worker processes (only paths cross over)."""
+    from concurrent.futures import ProcessPoolExecutor  # multiprocessing: only when pooling
+
     total = len(items)
     chunk = max(1, min(16, total // (jobs * 8)))
     with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(fixer,)) as pool:

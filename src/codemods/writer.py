@@ -210,7 +210,7 @@ class Writer:
                 raise staged
             tmp = staged.result()  # raises the staging error, if any
             targets.append((self._resolve(change), change, tmp))
-        for path, change, _ in targets:
+        for path, change, _ in targets:  # every file as the fixer read it, right before any rename
             _check_one(path, change)
         futures = [self._threads().submit(self._put, path, change, tmp) for path, change, tmp in targets]
         errors = [exc for f in futures if (exc := f.exception()) is not None]
@@ -228,9 +228,6 @@ class Writer:
                     path.parent.mkdir(parents=True, exist_ok=True)
                 write_atomic(path, change.new, change.mode if change.mode is not None else 0o644, sync_dir=False)
                 return
-            # last-moment staleness check (another process may have written since the check)
-            if path.read_bytes() != change.old:
-                raise StabfixError("changed during the run; not written, run stabfix again", change.path)
             os.replace(tmp, path)
         except OSError as exc:
             raise _cannot_write(change, exc) from None
