@@ -2,9 +2,13 @@
 
 Each new content goes to a temporary file beside its target, is fsynced, given the original
 file's permission bits, and renamed over the original (``os.replace`` is atomic on POSIX and
-Windows). Before any rename, every target is checked: inside the root once symlinks are resolved,
-and its current bytes equal to the bytes the fixer read. A check that fails refuses the whole plan
-and removes the temporary files, so a run either writes every change or none.
+Windows): a file is never seen half-written, whatever happens to the process or the machine. The
+folders are not fsynced after the renames (nor does git): after a power cut within the few seconds
+the filesystem takes to commit them, a file may show its old content again, never a mix.
+
+Before any rename, every target is checked: inside the root once symlinks are resolved, and its
+current bytes equal to the bytes the fixer read. A check that fails refuses the whole plan and
+removes the temporary files, so a run either writes every change or none.
 
 :class:`Writer` can *stage* changes while the plan is still being made (the engine hands it each
 changed file as it comes): temporary files are written by a few threads, in parallel with the
@@ -119,12 +123,8 @@ def _temp_beside(path: Path, data: bytes, mode: int) -> Path:
     return tmp
 
 
-def write_atomic(path: Path, data: bytes, mode: int | None, *, sync_dir: bool = True) -> None:
-    """Write ``data`` to ``path`` through a fsynced temporary file and a rename.
-
-    ``sync_dir=False`` leaves the folder's fsync (which makes the rename durable) to the caller,
-    so that a plan touching many files in one folder syncs that folder once.
-    """
+def write_atomic(path: Path, data: bytes, mode: int | None = None) -> None:
+    """Write ``data`` to ``path`` through a fsynced temporary file and a rename."""
     if mode is None:
         mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644
     tmp = _temp_beside(path, data, mode)
@@ -134,22 +134,6 @@ def write_atomic(path: Path, data: bytes, mode: int | None, *, sync_dir: bool = 
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    if sync_dir:
-        fsync_dir(path.parent)
-
-
-def fsync_dir(folder: Path) -> None:
-    """Make the renames in ``folder`` durable (a no-op where folders cannot be opened)."""
-    try:
-        dfd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dfd)
-    except OSError:
-        pass
-    finally:
-        os.close(dfd)
 
 
 def _cannot_write(change: FileChange, exc: OSError) -> StabfixError:
@@ -216,8 +200,6 @@ class Writer:
         errors = [exc for f in futures if (exc := f.exception()) is not None]
         done = {c.path for c in changes}
         self._staged = {p: e for p, e in self._staged.items() if p not in done}
-        for _ in self._threads().map(fsync_dir, {path.parent for path, _, _ in targets}):
-            pass
         if errors:
             raise errors[0]
 
@@ -226,7 +208,7 @@ class Writer:
             if tmp is None:  # a creation
                 if not path.parent.exists():
                     path.parent.mkdir(parents=True, exist_ok=True)
-                write_atomic(path, change.new, change.mode if change.mode is not None else 0o644, sync_dir=False)
+                write_atomic(path, change.new, change.mode if change.mode is not None else 0o644)
                 return
             os.replace(tmp, path)
         except OSError as exc:

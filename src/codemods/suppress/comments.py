@@ -212,8 +212,13 @@ def add_codes(line: ParsedLine, kind: str, codes: list[str], reason: str | None 
 
 def fresh(line: str, kind: str, codes: list[str], reason: str | None = None) -> str:
     """Fast path of :func:`add_codes` for a line without any comment (same output)."""
-    code = line.rstrip()
-    joined = ", ".join(sorted(set(codes)))
+    return fresh_sorted(line, len(line.rstrip()), kind, sorted(set(codes)), reason)
+
+
+def fresh_sorted(line: str, code_end: int, kind: str, codes: list[str], reason: str | None = None) -> str:
+    """:func:`fresh` for codes already sorted and unique, the code ending at ``code_end``."""
+    code = line[:code_end]
+    joined = ", ".join(codes)
     if kind == "noqa":
         directive = f"# noqa: {joined}"
     elif kind == "type-ignore":

@@ -251,74 +251,73 @@ class SuppressFixer(FileFixer):
         except (SyntaxError, tokenize.TokenError) as exc:
             raise FileFailure(f"does not tokenize ({exc}); fix the syntax error first") from None
         opts: SuppressOptions = self.options
-        adds: dict[int, set[str]] = defaultdict(set)
-        removes: dict[int, list[list[str]]] = defaultdict(list)
+        kind, ruff, reason = self.kind, self.tool == "ruff", opts.reason
+        adds: dict[int, set[str]] = {}
+        removes: dict[int, list[list[str]]] = {}
         notes: list[Edit] = []
         unused_code = UNUSED_CODES[self.tool]
         lines, count, stale = lm.lines, lm.count, self._stale
         placed: dict[tuple[int, int | None], Placement] = {}  # many diagnostics share a line
         for item in items:
-            line, code, noqa_row, unused, message = item.line, item.code, item.noqa_row, item.unused, item.message
-            label = code or "(no code)"
+            line, code = item.line, item.code
             why = stale(lines, count, item)
             if why:
+                label = code or "(no code)"
                 notes.append(Edit(f"{label}: stale report entry, skipped: {why}", line, "stale", {"code": code}))
                 continue
             if code == unused_code:
-                target = noqa_row or line
-                if unused is None:
-                    keep = ("non-enabled and unknown codes are kept: another configuration or linter may use them"
-                            if self.tool == "ruff" else "remove it by hand")
-                    notes.append(Edit(f"{label}: {message} ({keep})", line, "unused", {"code": code}))
-                elif not opts.remove_unused:
-                    notes.append(Edit(f"{label}: unused directive left alone; pass --remove-unused to drop it",
-                                      line, "unused", {"code": code}))
-                else:
-                    removes[target].append(unused)
+                self._unused(item, opts, notes, removes)
                 continue
             if code is None:
-                notes.append(Edit(f"{label}: {message}: cannot be suppressed by a comment", line,
+                notes.append(Edit(f"(no code): {item.message}: cannot be suppressed by a comment", line,
                                   "not-suppressible", {"code": code}))
                 continue
-            if self.tool == "ruff":
+            if ruff:
                 if code in SELF_REMOVING:
                     notes.append(Edit(f"{code}: cannot be suppressed by a comment: {SELF_REMOVING[code]}",
                                       line, "not-suppressible", {"code": code}))
                     continue
-                if noqa_row is None:
+                if item.noqa_row is None:
                     notes.append(Edit(f"{code}: no noqa line (syntax error?): cannot be suppressed", line,
                                       "not-suppressible", {"code": code}))
                     continue
-                key: tuple[int, int | None] = (noqa_row, None)
+                key: tuple[int, int | None] = (item.noqa_row, None)
             else:
                 key = (line, item.end_line)
             place = placed.get(key)
             if place is None:
                 place = placed[key] = choose_line(lm, *key)
-            if place.line is None:
+            target = place.line
+            if target is None:
                 notes.append(Edit(f"{code}: {place.reason}", line, "not-suppressible", {"code": code}))
                 continue
-            adds[place.line].add(code)
+            got = adds.get(target)
+            if got is None:
+                adds[target] = {code}
+            else:
+                got.add(code)
 
         edits: list[Edit] = []
         new_lines: dict[int, tuple[int, str]] = {}  # line -> (where its code ends, new text)
-        for line in sorted(set(adds) | set(removes)):
-            content = lm.content(line)
-            col = lm.comment_col(line)
+        comment_col = lm.comment_col
+        for line in sorted(adds.keys() | removes.keys()):
+            content = lines[line - 1]
+            col = comment_col(line)
             if col is None and line not in removes:  # the common case: a line without comments
                 codes = sorted(adds[line])
-                new_lines[line] = (len(content.rstrip()), cm.fresh(content, self.kind, codes, opts.reason))
-                edits.append(Edit(f"{self.kind}: " + ", ".join(f"+{c}" for c in codes), line, "suppress",
-                                  {"added": codes, "removed": []}))
+                code_end = len(content.rstrip())
+                new_lines[line] = (code_end, cm.fresh_sorted(content, code_end, kind, codes, reason))
+                what = f"+{codes[0]}" if len(codes) == 1 else ", ".join(["+" + c for c in codes])
+                edits.append(Edit(f"{kind}: {what}", line, "suppress", {"added": codes, "removed": []}))
                 continue
             parsed = cm.parse_line(content, col)
             removed: list[str] = []
             for codes in removes.get(line, []):
-                res = cm.remove_codes(parsed, self.kind, codes or None)
+                res = cm.remove_codes(parsed, kind, codes or None)
                 removed += res.removed
             added: list[str] = []
             if line in adds:
-                res = cm.add_codes(parsed, self.kind, sorted(adds[line]), opts.reason)
+                res = cm.add_codes(parsed, kind, sorted(adds[line]), reason)
                 added = res.added
                 if res.blanket:
                     notes.append(Edit(f"{', '.join(sorted(adds[line]))}: already covered by a blanket directive",
@@ -327,21 +326,37 @@ class SuppressFixer(FileFixer):
             if new != content:
                 new_lines[line] = (len(parsed.code), new)
                 what = ", ".join([f"+{c}" for c in added] + [f"-{c}" for c in removed])
-                edits.append(Edit(f"{self.kind}: {what}", line, "suppress", {"added": added, "removed": removed}))
+                edits.append(Edit(f"{kind}: {what}", line, "suppress", {"added": added, "removed": removed}))
         if not new_lines:
             return Outcome(None, edits + notes)
         parts: list[str] = []
         prev = 0
         text = source.text
+        starts = lm.starts
         for line, (_, new) in sorted(new_lines.items()):
-            start = lm.starts[line - 1]
+            start = starts[line - 1]
             parts.append(text[prev:start])
             parts.append(new)
-            prev = start + len(lm.content(line))
+            prev = start + len(lines[line - 1])
         parts.append(text[prev:])
         n = len(edits)
-        return Outcome("".join(parts), edits + notes, reason=f"{n} line(s) with {self.kind} directives",
+        return Outcome("".join(parts), edits + notes, reason=f"{n} line(s) with {kind} directives",
                        comment_lines=new_lines)
+
+    def _unused(
+        self, item: Diagnostic, opts: SuppressOptions, notes: list[Edit], removes: dict[int, list[list[str]]]
+    ) -> None:
+        """An "unused directive" diagnostic: drop its codes (--remove-unused) or say why not."""
+        label, line, unused = item.code or "(no code)", item.line, item.unused
+        if unused is None:
+            keep = ("non-enabled and unknown codes are kept: another configuration or linter may use them"
+                    if self.tool == "ruff" else "remove it by hand")
+            notes.append(Edit(f"{label}: {item.message} ({keep})", line, "unused", {"code": item.code}))
+        elif not opts.remove_unused:
+            notes.append(Edit(f"{label}: unused directive left alone; pass --remove-unused to drop it",
+                              line, "unused", {"code": item.code}))
+        else:
+            removes.setdefault(item.noqa_row or line, []).append(unused)
 
     # -- summary ---------------------------------------------------------------------------------
     def finish(self, ctx: Context, plan: Plan) -> None:
