@@ -15,6 +15,7 @@ directives written, and how many files each tool left unparsable.
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import resource
@@ -131,6 +132,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=0, help="stabfix --jobs (default: stabfix's own)")
     ap.add_argument("--cache", type=Path, default=REPO / ".cache" / "sdists")
     args = ap.parse_args(argv)
+    # stabfix as installed from a wheel: pip compiles its bytecode at install time (an editable
+    # install under PYTHONDONTWRITEBYTECODE=1 would compile ~10,000 lines on every run instead)
+    import codemods
+
+    compileall.compile_dir(Path(codemods.__file__).parent, quiet=1)
     work = Path(tempfile.mkdtemp(prefix="stabfix-bench-"))
     try:
         pristine = unpack(fetch_sdist(PACKAGE, VERSION, args.cache), work / "pristine")
