@@ -30,7 +30,7 @@ from .errors import StabfixError
 from .plan import FileChange
 
 #: threads that write, fsync and rename files in parallel (the waits are on the disk)
-WRITE_THREADS = 16
+WRITE_THREADS = 8
 
 _serial = itertools.count()
 
@@ -144,12 +144,16 @@ class Writer:
     """Stage changes early, commit them all at once (or none); usable as a context manager that
     discards whatever was staged but not committed."""
 
+    #: files per task handed to a thread (one hand-off per file costs more than the write)
+    BATCH = 8
+
     def __init__(self, root: Path) -> None:
         self.root = root
         self._resolve = _Targets(root)
         self._pool: ThreadPoolExecutor | None = None
         # path -> (the change, its future temporary file, or the error that refuses the plan)
         self._staged: dict[str, tuple[FileChange, Future[Path] | StabfixError]] = {}
+        self._batch: list[tuple[Path, FileChange, Future[Path]]] = []
 
     def _threads(self) -> ThreadPoolExecutor:
         if self._pool is None:
@@ -165,7 +169,26 @@ class Writer:
         except StabfixError as exc:
             self._staged[change.path] = (change, exc)
             return
-        self._staged[change.path] = (change, self._threads().submit(self._stage_one, path, change))
+        future: Future[Path] = Future()
+        self._staged[change.path] = (change, future)
+        self._batch.append((path, change, future))
+        if len(self._batch) >= self.BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._batch:
+            self._threads().submit(self._stage_batch, self._batch)
+            self._batch = []
+
+    @classmethod
+    def _stage_batch(cls, batch: list[tuple[Path, FileChange, Future[Path]]]) -> None:
+        for path, change, future in batch:
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(cls._stage_one(path, change))
+            except BaseException as exc:
+                future.set_exception(exc)
 
     @staticmethod
     def _stage_one(path: Path, change: FileChange) -> Path:
@@ -184,6 +207,7 @@ class Writer:
             if entry is not None and entry[0] is not change:
                 self._forget(change.path)
             self.stage(change)
+        self._flush()
         targets: list[tuple[Path, FileChange, Path | None]] = []
         for change in changes:
             if change.is_creation:
@@ -196,14 +220,26 @@ class Writer:
             targets.append((self._resolve(change), change, tmp))
         for path, change, _ in targets:  # every file as the fixer read it, right before any rename
             _check_one(path, change)
-        futures = [self._threads().submit(self._put, path, change, tmp) for path, change, tmp in targets]
-        errors = [exc for f in futures if (exc := f.exception()) is not None]
+        step = self.BATCH
+        futures = [self._threads().submit(self._put_batch, targets[i:i + step]) for i in range(0, len(targets), step)]
+        errors = [exc for f in futures for exc in f.result()]
         done = {c.path for c in changes}
         self._staged = {p: e for p, e in self._staged.items() if p not in done}
         if errors:
             raise errors[0]
 
-    def _put(self, path: Path, change: FileChange, tmp: Path | None) -> None:
+    @classmethod
+    def _put_batch(cls, batch: list[tuple[Path, FileChange, Path | None]]) -> list[BaseException]:
+        errors: list[BaseException] = []
+        for path, change, tmp in batch:
+            try:
+                cls._put(path, change, tmp)
+            except BaseException as exc:
+                errors.append(exc)
+        return errors
+
+    @staticmethod
+    def _put(path: Path, change: FileChange, tmp: Path | None) -> None:
         try:
             if tmp is None:  # a creation
                 if not path.parent.exists():
@@ -212,13 +248,13 @@ class Writer:
                 return
             os.replace(tmp, path)
         except OSError as exc:
-            raise _cannot_write(change, exc) from None
-        finally:
             if tmp is not None:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(tmp)
+            raise _cannot_write(change, exc) from None
 
     def _forget(self, rel: str) -> None:
+        self._flush()  # its future may still sit in the batch
         entry = self._staged.pop(rel, None)
         if entry is None or isinstance(entry[1], StabfixError):
             return
@@ -230,6 +266,7 @@ class Writer:
 
     def discard(self) -> None:
         """Remove every staged temporary file that was not committed; stop the threads."""
+        self._flush()
         for rel in list(self._staged):
             self._forget(rel)
         if self._pool is not None:
