@@ -257,23 +257,22 @@ def apply(
         the_plan = run.plan_once(progress)
         return Report(plan=the_plan, mode=mode, options=run.fixer.options_dict())
     root_path: Path = run.ctx_args["root"]
-    report = Report(plan=Plan(fixer=run.fixer.name, root=root_path), mode=mode, options=run.fixer.options_dict())
-    rounds = max(1, run.fixer.max_rounds())
+    applied = False
     combined: Plan | None = None
-    for round_no in range(1, rounds + 1):
+    limit, rounds = max(1, run.fixer.max_rounds()), 0
+    while rounds < limit:
+        rounds += 1
         with Writer(root_path) as writer:  # changes are staged while the plan is being made
             the_plan = run.plan_once(progress, writer)
             changes = the_plan.changes
             if changes:
                 writer.commit(changes)
-                report.applied = True
+                applied = True
         combined = the_plan if combined is None else _merge(combined, the_plan)
-        report.rounds = round_no
         if not changes:
             break
     assert combined is not None
-    report.plan = combined
-    return report
+    return Report(plan=combined, mode=mode, applied=applied, rounds=rounds, options=run.fixer.options_dict())
 
 
 def _merge(first: Plan, later: Plan) -> Plan:

@@ -72,20 +72,6 @@ class _Targets:
         return path
 
 
-def check(root: Path, changes: list[FileChange]) -> list[Path]:
-    """Refuse the plan when a file changed since it was read, or a creation target exists.
-
-    Returns each change's resolved target path.
-    """
-    resolve = _Targets(root)
-    targets: list[Path] = []
-    for change in changes:
-        path = resolve(change)
-        targets.append(path)
-        _check_one(path, change)
-    return targets
-
-
 def _check_one(path: Path, change: FileChange) -> None:
     if change.is_creation:
         if path.exists() or path.is_symlink():
@@ -94,7 +80,7 @@ def _check_one(path: Path, change: FileChange) -> None:
     try:
         current = path.read_bytes()
     except FileNotFoundError:
-        raise StabfixError("was deleted during the run; nothing written, run stabfix again", change.path) from None
+        raise _deleted(change) from None
     if current != change.old:
         raise StabfixError("changed during the run; nothing written, run stabfix again", change.path)
 
@@ -134,6 +120,10 @@ def write_atomic(path: Path, data: bytes, mode: int | None = None) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _deleted(change: FileChange) -> StabfixError:
+    return StabfixError("was deleted during the run; nothing written, run stabfix again", change.path)
 
 
 def _cannot_write(change: FileChange, exc: OSError) -> StabfixError:
@@ -196,7 +186,7 @@ class Writer:
             mode = stat.S_IMODE(path.stat().st_mode)
             return _temp_beside(path, change.new, mode)
         except FileNotFoundError:
-            raise StabfixError("was deleted during the run; nothing written, run stabfix again", change.path) from None
+            raise _deleted(change) from None
         except OSError as exc:
             raise _cannot_write(change, exc) from None
 
