@@ -21,7 +21,7 @@ from pathlib import Path
 from .errors import FileFailure
 from .fixers.base import Context, FileFixer, Fixer, Outcome, RepoFixer
 from .plan import FileChange, FileResult, Notice, Plan
-from .source import SourceFile, decode, is_generated, read_source
+from .source import SourceFile, decode, is_generated, read_source, split_lines
 
 #: below this many candidate files a pool costs more than it saves
 POOL_THRESHOLD = 48
@@ -71,7 +71,6 @@ def validate_python(source: SourceFile, new_text: str) -> str | None:
 
 
 _TAIL = re.compile(r"[ \t\f]*(?:#[^\r\n]*)?")
-_EOL = re.compile(r"(\r\n|\r|\n)")
 
 
 def comment_only_change(old: str, new: str, lines: dict[int, tuple[int, str]]) -> bool:
@@ -83,11 +82,7 @@ def comment_only_change(old: str, new: str, lines: dict[int, tuple[int, str]]) -
     code ends with a backslash (a continuation), which is refused too. This is what a re-parse
     would prove for these edits, checked per changed line instead of parsing the whole file.
     """
-    if "\r" in old:
-        pieces = _EOL.split(old)  # line, ending, line, ending, ..., last line
-        parts, ends = pieces[0::2], pieces[1::2]
-    else:
-        parts, ends = old.split("\n"), None
+    parts, ends = split_lines(old)
     tail = _TAIL.fullmatch
     for line, (code_end, new_line) in lines.items():
         if not 1 <= line <= len(parts) or "\n" in new_line or "\r" in new_line:

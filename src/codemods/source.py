@@ -90,6 +90,19 @@ def read_source(path: Path, rel: str) -> SourceFile:
     return SourceFile(path=path, rel=rel, raw=raw, text=text, encoding=encoding, bom=bom)
 
 
+_EOL = re.compile(r"(\r\n|\r|\n)")
+
+
+def split_lines(text: str) -> tuple[list[str], list[str] | None]:
+    """Each line's text without its ending, and the endings (None: every line but the last ends
+    with ``\n``). Only ``\r\n``, ``\r`` and ``\n`` end a line, as for Python's tokenizer
+    (``str.splitlines`` knows more). The last item is the text after the last line ending."""
+    if "\r" in text:
+        pieces = _EOL.split(text)
+        return pieces[0::2], pieces[1::2]
+    return text.split("\n"), None  # the common case, in C
+
+
 _GENERATED = re.compile(rb"@generated\b")
 
 

@@ -26,7 +26,8 @@ import re
 import tokenize
 from dataclasses import dataclass, field
 
-_NL_SPLIT = re.compile(r"(\r\n|\r|\n)")
+from ..source import split_lines
+
 _SQ = r"'[^'\\\r\n]*(?:\\(?:\r\n|.)[^'\\\r\n]*)*'"
 _DQ = r'"[^"\\\r\n]*(?:\\(?:\r\n|.)[^"\\\r\n]*)*"'
 _TSQ = r"'''[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*'''"
@@ -106,13 +107,11 @@ class LineMap:
 
 def _split(text: str) -> tuple[list[str], list[int]]:
     """Each line's text without its ending, and each line's start offset plus len(text)."""
-    if "\r" in text:
-        pieces = _NL_SPLIT.split(text)
-        lines = pieces[0::2]
-        sizes = map(operator.add, map(len, lines), map(len, pieces[1::2]))
-    else:  # the common case, all in C: cumulative lengths of the lines plus their newlines
-        lines = text.split("\n")
+    lines, ends = split_lines(text)
+    if ends is None:  # the common case, all in C: cumulative lengths of the lines plus their newlines
         sizes = map(operator.add, map(len, lines[:-1]), itertools.repeat(1))
+    else:
+        sizes = map(operator.add, map(len, lines), map(len, ends))
     starts = [0, *itertools.accumulate(sizes)]
     starts.append(len(text))  # sentinel (a duplicate when the text ends with a line ending)
     return lines, starts
