@@ -149,25 +149,30 @@ def _init_worker(fixer: FileFixer) -> None:
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 10000))
 
 
-def _work(item: tuple[str, str]) -> FileResult:
-    path, rel = item
-    assert _WORKER_FIXER is not None
+def _load(fixer: FileFixer, path: Path, rel: str, *, screen: bool = True) -> SourceFile | FileResult:
+    """Read one file, and screen it (generated: skipped; pre-filtered out: unchanged).
+
+    Returns the source when the fixer must see it, else the file's result.
+    """
     try:
-        source = read_source(Path(path), rel)
+        source = read_source(path, rel)
     except FileFailure as exc:
         return FileResult(rel, "failed", exc.message)
     except OSError as exc:
         return FileResult(rel, "failed", f"cannot read: {exc.strerror}")
-    return _screened(_WORKER_FIXER, source)
+    if screen and is_generated(source.raw):
+        return FileResult(rel, "skipped", "generated file (@generated)")
+    if screen and not fixer.prefilter(source):
+        return FileResult(rel, "unchanged", "")
+    return source
 
 
-def _screened(fixer: FileFixer, source: SourceFile) -> FileResult:
-    """Generated files are skipped and pre-filtered ones unchanged; the rest go to the fixer."""
-    if is_generated(source.raw):
-        return FileResult(source.rel, "skipped", "generated file (@generated)")
-    if not fixer.prefilter(source):
-        return FileResult(source.rel, "unchanged", "")
-    return _guarded(fixer, source)
+def _work(item: tuple[str, str, bool]) -> FileResult:
+    """One file in a worker process; ``item`` is (path, rel, screen it here)."""
+    path, rel, screen = item
+    assert _WORKER_FIXER is not None
+    loaded = _load(_WORKER_FIXER, Path(path), rel, screen=screen)
+    return loaded if isinstance(loaded, FileResult) else _guarded(_WORKER_FIXER, loaded)
 
 
 def _guarded(fixer: FileFixer, source: SourceFile) -> FileResult:
@@ -178,9 +183,9 @@ def _guarded(fixer: FileFixer, source: SourceFile) -> FileResult:
 
 
 def _pool(
-    fixer: FileFixer, items: list[tuple[str, str]], jobs: int, progress: Progress | None
+    fixer: FileFixer, items: list[tuple[str, str, bool]], jobs: int, progress: Progress | None
 ) -> Iterator[FileResult]:
-    """Run the fixer over ``(path, rel)`` items in worker processes (only paths cross over)."""
+    """Run the fixer over ``(path, rel, screen)`` items in worker processes (only paths cross over)."""
     from concurrent.futures import ProcessPoolExecutor  # multiprocessing: only when pooling
 
     total = len(items)
@@ -204,28 +209,18 @@ def _run_files(fixer: FileFixer, ctx: Context, progress: Progress | None) -> Ite
     files = fixer.select(ctx, found)
     jobs = max(1, ctx.jobs)
     if known is not None and jobs > 1 and len(files) >= POOL_THRESHOLD:
-        yield from _pool(fixer, [(str(f), ctx.rel(f)) for f in files], jobs, progress)
+        yield from _pool(fixer, [(str(f), ctx.rel(f), True) for f in files], jobs, progress)
         return
     candidates: list[SourceFile] = []
     for f in files:
-        rel = ctx.rel(f)
-        try:
-            source = read_source(f, rel)
-        except FileFailure as exc:
-            yield FileResult(rel, "failed", exc.message)
-            continue
-        except OSError as exc:
-            yield FileResult(rel, "failed", f"cannot read: {exc.strerror}")
-            continue
-        if is_generated(source.raw):
-            yield FileResult(rel, "skipped", "generated file (@generated)")
-        elif fixer.prefilter(source):
-            candidates.append(source)
+        loaded = _load(fixer, f, ctx.rel(f))
+        if isinstance(loaded, FileResult):
+            yield loaded
         else:
-            yield FileResult(rel, "unchanged", "")
+            candidates.append(loaded)
     total = len(candidates)
     if jobs > 1 and total >= POOL_THRESHOLD:
-        items = [(str(s.path), s.rel) for s in candidates]
+        items = [(str(s.path), s.rel, False) for s in candidates]  # screened here already
         del candidates  # workers read the files themselves: only paths cross the process boundary
         yield from _pool(fixer, items, jobs, progress)
     else:
