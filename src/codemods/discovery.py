@@ -84,6 +84,42 @@ def inside(root: Path, path: Path) -> bool:
     return path == root or root in path.parents
 
 
+def _given(root: Path, given: Path) -> Path:
+    """A path from the command line, under the root (not resolved); refused outside it or missing."""
+    p = given if given.is_absolute() else root / given
+    if not inside(root, p.resolve()):
+        raise StabfixError(f"{given} is outside the repository root {root}; pass --root or a path inside it")
+    if not p.exists():
+        raise StabfixError(f"{given} does not exist (paths are relative to the root {root})")
+    return p
+
+
+class _Rules:
+    """What a walk keeps, beside the given paths: shared by :func:`discover` and :func:`filter_files`."""
+
+    def __init__(self, root: Path, include: list[str] | None, exclude: list[str] | None, gitignore: bool) -> None:
+        self.include = include or []
+        self.exclude = exclude or []
+        self.ignore = _Ignore(root) if gitignore else None
+
+    def folder_ok(self, folder: Path, rel: str) -> bool:
+        """Does a walk descend into ``folder`` (``rel``: its POSIX path under the root)?"""
+        return (
+            folder.name not in DEFAULT_EXCLUDES
+            and not (self.exclude and glob_match(rel, self.exclude))
+            and not (self.ignore is not None and self.ignore.ignored(folder, is_dir=True))
+        )
+
+    def ignored(self, path: Path) -> bool:
+        """Is the file ``path`` gitignored?"""
+        return self.ignore is not None and self.ignore.ignored(path, is_dir=False)
+
+    def globs_ok(self, rel: str) -> bool:
+        """Do --include/--exclude keep the file ``rel`` (not named explicitly)?"""
+        return not (self.exclude and glob_match(rel, self.exclude)) and not (
+            self.include and not glob_match(rel, self.include))
+
+
 def discover(
     root: Path,
     paths: list[Path],
@@ -95,9 +131,7 @@ def discover(
     gitignore: bool = True,
 ) -> list[Path]:
     """Sorted absolute paths of the files to consider under ``paths``."""
-    include = include or []
-    exclude = exclude or []
-    ignore = _Ignore(root) if gitignore else None
+    rules = _Rules(root, include, exclude, gitignore)
     found: list[Path] = []
     seen: set[Path] = set()
 
@@ -108,45 +142,30 @@ def discover(
         real = p.resolve()
         if not inside(root, real) or real in seen:
             return
-        rel = real.relative_to(root).as_posix()
-        if not explicit:
-            if exclude and glob_match(rel, exclude):
-                return
-            if include and not glob_match(rel, include):
-                return
+        if not explicit and not rules.globs_ok(real.relative_to(root).as_posix()):
+            return
         seen.add(real)
         found.append(real)
 
     for given in paths:
-        p = given if given.is_absolute() else root / given
-        if not inside(root, p.resolve()):
-            raise StabfixError(f"{given} is outside the repository root {root}; pass --root or a path inside it")
+        p = _given(root, given)
         if p.is_file():
             accept(p, explicit=True)
             continue
-        if not p.exists():
-            raise StabfixError(f"{given} does not exist (paths are relative to the root {root})")
         for dirpath, dirnames, filenames in os.walk(p, followlinks=False):
             d = Path(dirpath)
             keep = []
             for name in sorted(dirnames):
                 sub = d / name
-                if name in DEFAULT_EXCLUDES or (sub.is_symlink() and not inside(root, sub.resolve())):
+                if sub.is_symlink() and not inside(root, sub.resolve()):
                     continue
-                rel = sub.relative_to(root).as_posix()
-                if exclude and glob_match(rel, exclude):
-                    continue
-                if ignore is not None and ignore.ignored(sub, is_dir=True):
-                    continue
-                keep.append(name)
+                if rules.folder_ok(sub, sub.relative_to(root).as_posix()):
+                    keep.append(name)
             dirnames[:] = keep
             for name in sorted(filenames):
                 f = d / name
-                if not wanted(f):
-                    continue
-                if ignore is not None and ignore.ignored(f, is_dir=False):
-                    continue
-                accept(f, explicit=False)
+                if wanted(f) and not rules.ignored(f):
+                    accept(f, explicit=False)
     found.sort()
     return found
 
@@ -168,22 +187,14 @@ def filter_files(
     walk (default excludes, .gitignore, include/exclude globs, explicit file paths) without walking
     the whole tree. Paths are compared as strings (thousands of files: pathlib costs add up).
     """
-    include = include or []
-    exclude = exclude or []
-    ignore = _Ignore(root) if gitignore else None
+    rules = _Rules(root, include, exclude, gitignore)
     sep = os.sep
-    root_s = str(root)
-    root_prefix = root_s.rstrip(sep) + sep
+    root_prefix = str(root).rstrip(sep) + sep
     given: list[tuple[str, bool]] = []  # (the walked folder with a trailing separator, or the file)
     for g in paths:
-        p = g if g.is_absolute() else root / g
-        real = p.resolve()
-        if not inside(root, real):
-            raise StabfixError(f"{g} is outside the repository root {root}; pass --root or a path inside it")
-        if not p.exists():
-            raise StabfixError(f"{g} does not exist (paths are relative to the root {root})")
+        p = _given(root, g)
         # a folder is walked as given (symlinks inside it resolved); a file is taken as named
-        given.append((str(real), True) if p.is_file() else (str(p).rstrip(sep) + sep, False))
+        given.append((str(p.resolve()), True) if p.is_file() else (str(p).rstrip(sep) + sep, False))
     dir_ok: dict[tuple[str, str], bool] = {}
 
     def folder_ok(top: str, folder: str) -> bool:
@@ -193,15 +204,8 @@ def filter_files(
         key = (top, folder)
         ok = dir_ok.get(key)
         if ok is None:
-            parent, _, name = folder.rpartition(sep)
             rel = folder[len(root_prefix):].replace(sep, "/")
-            ok = (
-                folder_ok(top, parent)
-                and name not in DEFAULT_EXCLUDES
-                and not (exclude and glob_match(rel, exclude))
-                and not (ignore is not None and ignore.ignored(Path(folder), is_dir=True))
-            )
-            dir_ok[key] = ok
+            ok = dir_ok[key] = folder_ok(top, folder.rpartition(sep)[0]) and rules.folder_ok(Path(folder), rel)
         return ok
 
     found: set[Path] = set()
@@ -216,13 +220,9 @@ def filter_files(
                     found.add(f)
                     break
                 continue
-            if not s.startswith(top) or not folder_ok(top, folder):
+            if not s.startswith(top) or not folder_ok(top, folder) or rules.ignored(f):
                 continue
-            if ignore is not None and ignore.ignored(f, is_dir=False):
-                continue
-            rel = s[len(root_prefix):].replace(sep, "/")
-            if (exclude and glob_match(rel, exclude)) or (include and not glob_match(rel, include)):
-                continue
-            found.add(f)
-            break
+            if rules.globs_ok(s[len(root_prefix):].replace(sep, "/")):
+                found.add(f)
+                break
     return sorted(found)
