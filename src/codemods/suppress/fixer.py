@@ -206,9 +206,6 @@ class SuppressFixer(FileFixer):
     def candidates(self, ctx: Context) -> list[Path]:
         return [ctx.root / rel for rel in self._diags]
 
-    def select(self, ctx: Context, files: list[Path]) -> list[Path]:
-        return files  # the engine filtered the candidates, the report's files, already
-
     def prefilter(self, source: SourceFile) -> bool:
         return source.rel in self._diags
 
