@@ -187,7 +187,7 @@ def test_config_table_sets_the_command(repo: Path) -> None:
         ({"from_report": "x.json", "until_clean": 3}, UsageError, "--until-clean N needs --run"),
         ({"from_report": "missing.json"}, ToolError, "report missing.json does not exist"),
         ({"from_report": "x.json", "reason": "two\nlines"}, UsageError, "--reason must be one line"),
-        ({"run": True, "command": "no-such-ruff check ."}, ToolError, "`no-such-ruff` not found"),
+        ({"run": True, "command": "no-such-ruff check ."}, ToolError, "must start with ruff (no path), not `no-such-ruff`"),
         ({"run": True, "command": "ruff check --select NOPE999 ."}, ToolError, "failed (exit 2)"),
     ],
 )

@@ -370,7 +370,7 @@ def compose(text: str, rel: str) -> list[Any]:
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     try:
-        return [d for d in _yaml().compose_all(text) if d is not None]
+        documents = [d for d in _yaml().compose_all(text) if d is not None]
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
@@ -379,3 +379,30 @@ def compose(text: str, rel: str) -> list[Any]:
     except YAMLError as exc:
         raise StabfixError(f"invalid YAML: {' '.join(str(exc).split())}; fix the file and run again",
                            path=rel) from None
+    _refuse_duplicate_keys(documents, rel)
+    return documents
+
+
+def _refuse_duplicate_keys(documents: list[Any], rel: str) -> None:
+    """A mapping that gives a key twice is an error naming both lines: YAML loaders disagree on
+    which copy wins, so an edit of either could be the one that does nothing."""
+    seen: set[int] = set()
+    stack = list(documents)
+    while stack:
+        node = stack.pop()
+        if id(node) in seen or node.id == "scalar":
+            continue
+        seen.add(id(node))
+        if node.id == "sequence":
+            stack.extend(node.value)
+            continue
+        first: dict[str, Any] = {}
+        for k, v in node.value:
+            stack.append(v)
+            if k.id != "scalar" or k.tag == MERGE_TAG or (k.value == "<<" and k.style is None):
+                continue
+            other = first.setdefault(str(k.value), k)
+            if other is not k:
+                raise StabfixError(
+                    f"duplicate key {str(k.value)[:60]!r} at lines {other.start_mark.line + 1} and "
+                    f"{k.start_mark.line + 1}; keep one and run again", path=rel)

@@ -103,8 +103,11 @@ class MigrationFixer(RepoFixer):
         existing = mig.migration_dirs(folder)
         newest = next((d / "migration.sql" for d in reversed(existing) if (d / "migration.sql").is_file()), None)
         stamp = mig.next_stamp([d.name for d in existing], requested=o.timestamp)
+        template_dir = o.template_dir
+        if template_dir is not None and not template_dir.is_absolute() and (ctx.root / template_dir).is_dir():
+            template_dir = ctx.root / template_dir  # a config value names a folder of the repository
         text = mig.render(sql, name=slug, stamp=stamp, lock_timeout=lock_timeout, idempotent=o.idempotent,
-                          template_dir=o.template_dir)
+                          template_dir=template_dir)
         if newest is not None:
             old = newest.read_text(encoding="utf-8", errors="replace")
             if _same_sql(old, text) or _same_sql(old, sql):

@@ -335,15 +335,22 @@ def template_dirs(user_dir: Path | None = None) -> list[Path]:
 
 def render(sql: str, *, name: str, stamp: str, lock_timeout: str | None = None, idempotent: bool = False,
            template_dir: Path | None = None, template: str = "migration.sql.j2") -> str:
-    """Render the migration file from the template (``sql`` is the engine's script)."""
+    """Render the migration file from the template (``sql`` is the engine's script).
+
+    A template may come from the repository being fixed (``--template-dir``, or its config): it is
+    untrusted, so it renders in jinja2's immutable sandbox, where reaching for attributes outside
+    the data it is given (``cycler.__init__.__globals__``...) is refused instead of run.
+    """
     import jinja2
+    from jinja2.exceptions import SecurityError
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
     dirs = [d for d in template_dirs(template_dir) if (d / template).is_file()]
     if template_dir is not None and (not dirs or dirs[0] != template_dir):
         raise UsageError(f"--template-dir {template_dir}: no {template} there; copy the shipped one and edit it")
     if not dirs:
         raise StabfixError(f"the stabfix installation has no templates/migrations/{template}; reinstall stabfix")
-    env = jinja2.Environment(
+    env = ImmutableSandboxedEnvironment(
         loader=jinja2.FileSystemLoader(str(dirs[0])), keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined, autoescape=False,
     )
@@ -351,6 +358,10 @@ def render(sql: str, *, name: str, stamp: str, lock_timeout: str | None = None, 
         text = env.get_template(template).render(
             sql=sql, name=name, stamp=stamp, lock_timeout=lock_timeout, idempotent=idempotent,
         )
+    except SecurityError as exc:
+        raise StabfixError(
+            f"{dirs[0] / template}: refused: the template reaches outside its data ({exc}); "
+            "templates may use only sql, name, stamp, lock_timeout and idempotent") from None
     except jinja2.TemplateError as exc:
         raise StabfixError(f"{dirs[0] / template}: template error: {exc}") from None
     return text

@@ -12,6 +12,7 @@ reason; ``finish`` turns them into run-level notices and sums up what is left.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tokenize
 from collections import defaultdict
@@ -26,7 +27,7 @@ from ..plan import Edit, Notice, Plan
 from ..source import SourceFile
 from . import comments as cm
 from .placement import Placement, choose_line, scan
-from .reports import UNUSED_CODES, Diagnostic, load_report
+from .reports import CODE_GRAMMAR, UNUSED_CODES, Diagnostic, load_report
 from .runner import run_tool
 
 #: ruff codes whose violation a directive appended to the line would itself remove
@@ -35,6 +36,20 @@ SELF_REMOVING = {
     "unused (delete the empty `#` instead)",
 }
 
+
+
+#: directives that reason text must not carry (it would suppress, or stop suppressing, something)
+_DIRECTIVE = re.compile(r"#|\b(?:noqa|type\s*:|pyright\s*:|fmt\s*:|pragma\s*:|pylint\s*:|isort\s*:)", re.I)
+
+
+def check_reason(text: str, flag: str) -> None:
+    """``--reason`` (or its config key, which a repository sets) becomes comment text: one line of
+    printable text that is no directive of any tool."""
+    if not text.strip() or not text.isprintable() or len(text) > 200:
+        raise UsageError(f"{flag}: --reason must be one line of printable text, at most 200 characters")
+    if _DIRECTIVE.search(text):
+        raise UsageError(f"{flag}: --reason {text[:40]!r} must not contain '#' or a tool directive "
+                         "(noqa, type:, pyright:, ...)")
 
 
 @dataclass
@@ -91,8 +106,8 @@ class SuppressFixer(FileFixer):
             raise UsageError(f"{flag}: give the {self.tool} report with --from FILE (`-` for stdin) or pass --run")
         if opts.until_clean is not None and (not opts.run or opts.until_clean < 1):
             raise UsageError(f"{flag}: --until-clean N needs --run and N >= 1")
-        if opts.reason is not None and any(c in opts.reason for c in "\r\n\x0c\x00"):
-            raise UsageError(f"{flag}: --reason must be one line of text (it becomes a comment)")
+        if opts.reason is not None:
+            check_reason(opts.reason, flag)
         self._round += 1
         base = ctx.root
         if opts.report_root is not None:
@@ -224,6 +239,8 @@ class SuppressFixer(FileFixer):
             return f"line {line} is past the end of the file ({count} lines)"
         content = lines[line - 1]
         ruff = self.tool == "ruff"
+        if (col is not None and col < 0) or (end_col is not None and end_col < 0):
+            return "a negative column"
         if col is not None and col > (len(content) if ruff else self._limit(content)):
             return f"column {col + 1} is past the end of line {line}"
         if end_line is not None:
@@ -236,8 +253,8 @@ class SuppressFixer(FileFixer):
         if not ruff and not content.strip():
             return f"line {line} is blank now"
         noqa_row = item.noqa_row
-        if noqa_row is not None and noqa_row > count:
-            return f"noqa line {noqa_row} is past the end of the file"
+        if noqa_row is not None and not 1 <= noqa_row <= count:
+            return f"noqa line {noqa_row} is outside the file (lines 1 to {count})"
         return None
 
     def fix(self, source: SourceFile) -> Outcome:
@@ -273,6 +290,10 @@ class SuppressFixer(FileFixer):
                 if code in SELF_REMOVING:
                     notes.append(Edit(f"{code}: cannot be suppressed by a comment: {SELF_REMOVING[code]}",
                                       line, "not-suppressible", {"code": code}))
+                    continue
+                if CODE_GRAMMAR["ruff"].fullmatch(code) is None:  # e.g. invalid-syntax
+                    notes.append(Edit(f"{code}: no rule code: cannot be suppressed by a noqa", line,
+                                      "not-suppressible", {"code": code}))
                     continue
                 if item.noqa_row is None:
                     notes.append(Edit(f"{code}: no noqa line (syntax error?): cannot be suppressed", line,

@@ -9,7 +9,12 @@ Accepted inputs:
 
 Bad input raises :class:`~codemods.errors.ToolError` with one line that names the report and what
 to do: an empty report, truncated or malformed JSON, a report of another tool, mypy text without
-error codes.
+error codes, and a code that is not of its tool's grammar.
+
+Codes are the only text from a report that ever lands in a source file, so each one is checked
+against its tool's grammar (:data:`CODE_GRAMMAR`) before anything else looks at it: a report whose
+code carries a newline, a second directive or nothing at all names a hostile or broken tool, and
+the whole report is refused.
 """
 
 from __future__ import annotations
@@ -32,6 +37,28 @@ HOW = {
 
 #: the codes each tool uses for a directive that suppresses nothing
 UNUSED_CODES = {"ruff": "RUF100", "mypy": "unused-ignore", "pyright": "reportUnnecessaryTypeIgnoreComment"}
+
+#: what a code that may land in a comment looks like, per tool: ruff and flake8 rule codes
+#: (``E501``, ``PLR2004``, ``FURB101``), mypy error codes (``attr-defined``), pyright rule names
+#: (``reportAttributeAccessIssue``)
+CODE_GRAMMAR = {
+    "ruff": re.compile(r"[A-Z]{1,10}[0-9]{1,6}"),
+    "mypy": re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*"),
+    "pyright": re.compile(r"[A-Za-z][A-Za-z0-9]{0,79}"),
+}
+#: ruff's named diagnostics that have no rule code (``invalid-syntax``): never suppressible
+_RUFF_NAMED = re.compile(r"[a-z]+(?:-[a-z]+)*")
+
+
+def check_code(tool: str, code: str | None, entry: str, source: str) -> str | None:
+    """``code`` when it is of ``tool``'s grammar (or None); else a one-line error naming the entry."""
+    if code is None or CODE_GRAMMAR[tool].fullmatch(code):
+        return code
+    if tool == "ruff" and _RUFF_NAMED.fullmatch(code):
+        return code  # kept for the message; no noqa can carry it (placement checks the grammar)
+    raise _fail(source, f"{entry}: code {code[:60]!r} is not a {tool} code; the report is refused "
+                "(produce it again with the tool itself)")
+
 
 _MYPY_TEXT = re.compile(
     r"^(?P<file>.+?):(?P<line>\d+):(?:(?P<col>\d+):(?:(?P<eline>\d+):(?P<ecol>\d+):)?)?\s"
@@ -176,10 +203,13 @@ def _ruff(data: str | bytes, source: str) -> list[Diagnostic]:
         raise _bad_json(exc, source) from None
     out: list[Diagnostic] = []
     append = out.append
-    for item in items:
+    seen: set[str | None] = {None}  # codes already checked (a report repeats few codes many times)
+    for i, item in enumerate(items):
         loc = item.location
         end = item.end_location
         code = item.code
+        if code not in seen:
+            seen.add(check_code("ruff", code, f"entry {i}", source))
         message = item.message or ""
         col = loc.column
         ecol = end.column if end is not None else None
@@ -231,7 +261,8 @@ def _mypy_json(data: str, source: str) -> list[Diagnostic]:
             raise _fail(source, f"line {n} is not a mypy -O json object (needs file, line, severity)") from None
         if sev == "note":
             continue
-        code = item.get("code") if isinstance(item.get("code"), str) else None
+        code = check_code("mypy", item.get("code") if isinstance(item.get("code"), str) else None,
+                          f"line {n}", source)
         col = _int(item.get("column"))
         ecol = _int(item.get("end_column"))
         message = str(item.get("message", ""))
@@ -285,7 +316,8 @@ def _pyright(doc: Any, source: str) -> list[Diagnostic]:
             raise _fail(source, f"diagnostic {i} has no file/range; produce the report with {HOW['pyright']}") from None
         if item.get("severity") not in ("error", "warning"):
             continue
-        rule = item.get("rule") if isinstance(item.get("rule"), str) else None
+        rule = check_code("pyright", item.get("rule") if isinstance(item.get("rule"), str) else None,
+                          f"diagnostic {i}", source)
         message = str(item.get("message", ""))
         unused: list[str] | None = None
         if rule == UNUSED_CODES["pyright"]:

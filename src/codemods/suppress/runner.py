@@ -1,8 +1,9 @@
 """``--run``: run ruff / mypy / pyright ourselves and return their machine-readable report.
 
 The command line comes from ``command`` (``[tool.stabfix.<fixer>] command = "ruff check ."``) or
-the tool's default. Its first word is looked up next to the running interpreter (the active
-virtualenv) first, then on ``PATH``. stabfix adds the output-format flag the tool needs when the
+the tool's default. Its first word must be the tool's own program name (the config is the
+repository's, so it may not name another program or a path); it is looked up next to the running
+interpreter (the active virtualenv) first, then on ``PATH``. stabfix adds the output-format flag the tool needs when the
 command does not already give it. The command runs in ``cwd`` (``--report-root``), which is also
 where relative paths in the report are resolved.
 """
@@ -28,6 +29,8 @@ _FORMAT_FLAGS = {
     "mypy": (("-O", "--output"), ["-O", "json"]),
     "pyright": (("--outputjson",), ["--outputjson"]),
 }
+#: the programs a command may start with, per tool
+PROGRAMS = {"ruff": ("ruff",), "mypy": ("mypy", "dmypy"), "pyright": ("pyright", "basedpyright")}
 #: exit codes that mean "ran fine" (with or without findings)
 _OK = {"ruff": {0, 1}, "mypy": {0, 1}, "pyright": {0, 1}}
 
@@ -52,6 +55,13 @@ def command_line(tool: str, command: str | None) -> list[str]:
     argv = shlex.split(text)
     if not argv:
         raise ToolError(f"the {tool} command is empty; set `command` in [tool.stabfix.{TOOL_FIXER[tool]}]")
+    if argv[0] not in PROGRAMS[tool]:
+        # the command may come from the repository's config, which is untrusted: it runs only the
+        # tool itself (looked up in this environment, then on PATH), never a path the repo names
+        raise ToolError(
+            f"the {tool} command must start with {' or '.join(PROGRAMS[tool])} (no path), not `{argv[0][:60]}`; "
+            f"set `command` in [tool.stabfix.{TOOL_FIXER[tool]}]"
+        )
     exe = find_tool(argv[0])
     if exe is None:
         raise ToolError(
