@@ -8,6 +8,12 @@ never printed). Requests have timeouts and are retried with exponential backoff 
 (honouring ``Retry-After``) and on connection errors. ``CIRCLECI_API_URL`` (or ``--api-url``)
 points the client at another server, e.g. the fake one of the tests.
 
+What goes into a request is checked first, with a one-line error (exit 2): the token is stripped
+of surrounding whitespace and refused when it cannot be an HTTP header value (empty, a control
+character or newline inside, non-ASCII); ``--project`` must be VCS/ORG/REPO (:func:`project_slug`),
+and pipeline / workflow ids and job numbers one path segment of letters, digits, ``-`` and ``_``,
+so that nothing from the command line or an API answer can walk the API's paths (``../../x``).
+
 Commands (the click group ``codemods.circleci:group``):
 
 * ``stabfix ci failures --project gh/ORG/REPO [--branch main | --pipeline ID] [--out DIR]`` writes
@@ -41,10 +47,36 @@ DEFAULT_API = "https://circleci.com/api"
 FAILED = ("failed", "infrastructure_fail", "timedout")
 RETRY_STATUS = (429, 500, 502, 503, 504)
 _V1_VCS = {"gh": "github", "github": "github", "bb": "bitbucket", "bitbucket": "bitbucket"}
+VCS = ("gh", "github", "bb", "bitbucket", "circleci")
+_NAME = re.compile(r"[A-Za-z0-9_.-]+")  # an org or repo name (not "." nor "..")
+_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")  # a pipeline / workflow id (a UUID), a job number
 
 
 class CircleCIError(StabfixError):
     """The CircleCI API refused or failed a request (exit code 2, one line)."""
+
+
+def check_token(token: str) -> str:
+    """The token stripped of surrounding whitespace; a one-line error (that never shows it) when it
+    cannot be sent as an HTTP header value."""
+    token = token.strip()
+    if not token:
+        raise CircleCIError("CIRCLECI_TOKEN is not set; create a personal API token in CircleCI "
+                            "(User Settings > Personal API Tokens) and export CIRCLECI_TOKEN")
+    problem = ("contains a newline or another control character" if any(c < " " or c == "\x7f" for c in token)
+               else "contains a non-ASCII character" if not token.isascii() else "")
+    if problem:
+        raise CircleCIError(f"CIRCLECI_TOKEN {problem}, so it cannot be sent as an HTTP header; "
+                            "copy the personal API token again and export it")
+    return token
+
+
+def segment(value: object, what: str) -> str:
+    """``value`` as one URL path segment (an id or a number), else a one-line error."""
+    text = str(value)
+    if not _ID.fullmatch(text):
+        raise CircleCIError(f"{what} {text[:80]!r}: not an id (letters, digits, '-' and '_' only)")
+    return text
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -78,12 +110,7 @@ class Client:
     ) -> None:
         import httpx
 
-        token = token if token is not None else os.environ.get("CIRCLECI_TOKEN", "")
-        if not token.strip():
-            raise CircleCIError(
-                "CIRCLECI_TOKEN is not set; create a personal API token in CircleCI "
-                "(User Settings > Personal API Tokens) and export CIRCLECI_TOKEN"
-            )
+        token = check_token(token if token is not None else os.environ.get("CIRCLECI_TOKEN", ""))
         self.base_url = (base_url or os.environ.get("CIRCLECI_API_URL") or DEFAULT_API).rstrip("/")
         self.retries, self.backoff, self.max_wait, self.sleep = retries, backoff, max_wait, sleep
         limits = httpx.Timeout(timeout, connect=min(timeout, 10.0))
@@ -168,27 +195,26 @@ class Client:
 
     # -- endpoints -----------------------------------------------------------------------------
     def pipelines(self, project: str, branch: str | None = None, limit: int | None = None) -> Iterator[Any]:
+        project = project_slug(project)
         return self.paginate(f"/v2/project/{project}/pipeline", {"branch": branch} if branch else None, limit)
 
     def pipeline(self, pipeline_id: str) -> Any:
-        return self.get(f"/v2/pipeline/{pipeline_id}")
+        return self.get(f"/v2/pipeline/{segment(pipeline_id, '--pipeline')}")
 
     def workflows(self, pipeline_id: str) -> list[Any]:
-        return list(self.paginate(f"/v2/pipeline/{pipeline_id}/workflow"))
+        return list(self.paginate(f"/v2/pipeline/{segment(pipeline_id, 'pipeline id')}/workflow"))
 
     def jobs(self, workflow_id: str) -> list[Any]:
-        return list(self.paginate(f"/v2/workflow/{workflow_id}/job"))
+        return list(self.paginate(f"/v2/workflow/{segment(workflow_id, 'workflow id')}/job"))
 
     def tests(self, project: str, job_number: int) -> list[Any]:
-        return list(self.paginate(f"/v2/project/{project}/{job_number}/tests"))
+        project = project_slug(project)
+        return list(self.paginate(f"/v2/project/{project}/{segment(job_number, 'job number')}/tests"))
 
     def job_v1(self, project: str, job_number: int) -> Any:
         """v1.1 job details (``steps`` with ``actions``)."""
-        parts = project.split("/")
-        if len(parts) != 3:
-            raise CircleCIError(f"--project {project!r}: expected VCS/ORG/REPO, e.g. gh/BerriAI/litellm")
-        vcs = _V1_VCS.get(parts[0], parts[0])
-        return self.get(f"/v1.1/project/{vcs}/{parts[1]}/{parts[2]}/{job_number}")
+        vcs, org, repo = project_slug(project).split("/")
+        return self.get(f"/v1.1/project/{_V1_VCS.get(vcs, vcs)}/{org}/{repo}/{segment(job_number, 'job number')}")
 
     def output(self, url: str) -> str:
         """The text of a step action's ``output_url`` (a JSON list of ``{"message": ...}``)."""
@@ -206,8 +232,14 @@ class Client:
 
 # -- the commands' work --------------------------------------------------------------------------
 def project_slug(project: str) -> str:
-    if not re.fullmatch(r"[\w.-]+/[\w.-]+/[\w.-]+", project):
-        raise CircleCIError(f"--project {project!r}: expected VCS/ORG/REPO, e.g. gh/BerriAI/litellm")
+    """``project`` when it is VCS/ORG/REPO (VCS one of :data:`VCS`; ORG and REPO of letters, digits,
+    ``_ . -`` and neither ``.`` nor ``..``), else a one-line error."""
+    parts = project.split("/")
+    if len(parts) != 3 or parts[0] not in VCS or not all(
+            _NAME.fullmatch(p) and p not in (".", "..") for p in parts[1:]):
+        raise CircleCIError(f"--project {project[:200]!r}: expected VCS/ORG/REPO with VCS one of "
+                            f"{', '.join(VCS)} and ORG, REPO made of letters, digits, '_', '.', '-' "
+                            "(e.g. gh/BerriAI/litellm)")
     return project
 
 

@@ -3,6 +3,11 @@
 ``stabfix triage [LOGS...] [--junit FILE ...] [--json] [--apply [--write]]``. Exit codes: 0 when
 triage ran (whatever it found), 2 on bad input or when an applied fixer failed. ``python -m
 codemods.triage.cli`` runs the same command.
+
+Nothing a log says reaches the terminal as a control sequence: the summary, the JSON (whose
+strings may carry C1 controls and DEL unescaped), the per-run lines and errors all go through
+:func:`~codemods.triage.logs.printable`. The dry-run diff is written byte for byte when stdout is
+a file or a pipe (it is a patch), and made printable too when stdout is a terminal.
 """
 
 from __future__ import annotations
@@ -14,6 +19,23 @@ from pathlib import Path
 from typing import Any
 
 import click
+
+from .logs import printable
+
+
+def _printable_json(data: Any) -> Any:
+    """``data`` with every string (keys too) made printable."""
+    if isinstance(data, str):
+        return printable(data)
+    if isinstance(data, dict):
+        return {_printable_json(k): _printable_json(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_printable_json(v) for v in data]
+    return data
+
+
+def _err(text: str) -> None:
+    sys.stderr.write(printable(text) + "\n")
 
 
 def _run(logs: tuple[Path, ...], junit: tuple[Path, ...], root: Path, out: Path | None, as_json: bool,
@@ -30,30 +52,31 @@ def _run(logs: tuple[Path, ...], junit: tuple[Path, ...], root: Path, out: Path 
         from .runner import run_commands
 
         outcomes, diff = run_commands(result.commands, root, write=write)
+    tty = sys.stdout.isatty()
     if as_json:
-        data = result.to_json()
+        data = _printable_json(result.to_json())
         if apply:
-            data["apply"] = {"write": write, "runs": [o.to_json() for o in outcomes], "diff": diff}
+            data["apply"] = {"write": write, "runs": _printable_json([o.to_json() for o in outcomes]),
+                             "diff": printable(diff) if tty else diff}
         from ..cli import write_json
 
         write_json(data)
     else:
         if not quiet:
-            summary(result, sys.stdout if not apply else sys.stderr,
-                    width=None if sys.stdout.isatty() else 120)
+            summary(result, sys.stdout if not apply else sys.stderr, width=None if tty else 120)
         if apply:
             if not write:
-                sys.stdout.buffer.write(diff.encode("utf-8", errors="surrogateescape"))
+                sys.stdout.buffer.write((printable(diff) if tty else diff).encode("utf-8", errors="surrogateescape"))
                 sys.stdout.flush()
             for o in outcomes:
                 verb = "changed" if write else "would change"
                 state = o.error or f"{verb} {len(o.changed)} file(s)"
-                sys.stderr.write(f"{' '.join(o.command.argv())}: {state}\n")
+                _err(f"{' '.join(o.command.argv())}: {state}")
                 for n in o.notices:
-                    sys.stderr.write(f"  {n}\n")
+                    _err(f"  {n}")
             skipped = [c for c in result.commands if not c.available]
             for c in skipped:
-                sys.stderr.write(f"not run: {' '.join(c.argv())}  ({c.note or 'fixer not available'})\n")
+                _err(f"not run: {' '.join(c.argv())}  ({c.note or 'fixer not available'})")
     return 2 if any(o.exit_code == 2 for o in outcomes) else 0
 
 
@@ -87,7 +110,7 @@ def main(argv: list[str] | None = None) -> None:
     except StabfixError as exc:
         if "--debug" in args or os.environ.get("STABFIX_DEBUG") == "1":
             traceback.print_exc()
-        click.echo(exc.one_line(), err=True)
+        click.echo(printable(exc.one_line()), err=True)
         raise SystemExit(2) from None
 
 

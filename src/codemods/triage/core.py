@@ -3,6 +3,8 @@
 :func:`triage` is the Python API behind ``stabfix triage``. It writes files only for the tool
 reports it extracts (ruff JSON, mypy, pyright JSON, the migration check's output) into ``out``,
 because the suppression and migration fixers take them as ``--from`` / ``--from-log`` inputs.
+Those reports hold only diagnostics whose codes have their tool's shape (the scan drops the
+others and :class:`~codemods.triage.model.Finding` says how many).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import StabfixError
+from ..suppress.reports import CODE_GRAMMAR
 from . import rules
 from .model import CATEGORIES, CategoryResult, Command, Finding, Report, Triage
 from .results import Run, read_run
@@ -162,6 +165,11 @@ class _Triager:
     def tool_reports(self, logs: list[LogFacts]) -> list[Command]:
         commands: list[Command] = []
         findings = self.log_findings["lint-type"]
+        bad = sum(f.bad_codes for f in logs)
+        if bad:
+            findings.append(Finding(f"{bad} tool diagnostic(s) with a malformed code", "log", "lint-type",
+                                    "not a ruff / mypy / pyright code; left out of the extracted reports",
+                                    _jobs(f for f in logs if f.bad_codes)))
         ruff = [d for f in logs for d in f.ruff]
         ruff_text = [(f, e) for f in logs for e in f.ruff_text]
         if ruff:
@@ -357,9 +365,13 @@ def _codes(codes: Iterable[object]) -> str:
     return ", ".join(f"{c} x{n}" for c, n in top)
 
 
+_MYPY_TEXT_CODE = re.compile(r"  \[([a-z0-9-]+)\]$")
+
+
 def _mypy_codes(items: list[dict[str, object]], text: list[str]) -> list[str]:
     codes = [str(d.get("code") or "") for d in items]
-    codes += [m.group(1) for t in text if (m := re.search(r"  \[([a-z0-9-]+)\]$", t))]
+    codes += [m.group(1) for t in text if (m := _MYPY_TEXT_CODE.search(t[-200:]))
+              and CODE_GRAMMAR["mypy"].fullmatch(m.group(1))]
     return codes
 
 

@@ -8,9 +8,14 @@ used to read blocks from the file itself); otherwise, and for gzip logs, Python 
 chunks and searches each with one compiled regex of the same keywords (same results, slower).
 Memory stays flat either way: one chunk (or one grep output line) plus the longest line.
 
-:func:`clean` removes what CI output wraps around a line: ANSI colour codes, carriage-return
-progress overwrites and a leading timestamp (ISO 8601 as CircleCI / GitHub Actions write it, or
-``[HH:MM:SS]``).
+:func:`clean` removes what CI output wraps around a line: carriage-return progress overwrites,
+terminal control sequences and characters (:func:`printable`) and a leading timestamp (ISO 8601 as
+CircleCI / GitHub Actions write it, or ``[HH:MM:SS]``). :func:`printable` is also what everything
+triage prints goes through, so a log can never drive the terminal that shows its triage.
+
+The parsers examine at most :data:`MAX_LINE` characters of a line, and their patterns are written
+so that a match attempt never re-scans the line: triage stays linear in the size of the log
+however long one line is (a multi-megabyte assertion message, say).
 """
 
 from __future__ import annotations
@@ -27,21 +32,38 @@ from typing import BinaryIO
 from ..errors import StabfixError
 
 CHUNK = 1 << 20
+#: How many characters of a line the parsers and the rules examine. The test id, message and
+#: markers triage looks for sit at a line's start; JSON reports embedded on one line are still
+#: decoded whole.
+MAX_LINE = 4096
 
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][A-Z0-9]")
+#: What a terminal acts on: OSC / DCS / SOS / PM / APC strings up to their terminator (BEL or ST,
+#: else the end of the text), CSI sequences (7-bit ``ESC [`` and 8-bit U+009B), any other ESC
+#: sequence (``ESC c``, ``ESC ( B``, ``ESC 7``), then every remaining C0 control but tab and
+#: newline, DEL, and the C1 controls U+0080-U+009F. No quantifier here can backtrack.
+_CONTROL = re.compile(
+    r"(?:\x1b[]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
+    r"|\x1b[ -/]*[0-~]?"
+    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+)
 _TIMESTAMP = re.compile(
     r"^\s*\[?(?:\d{4}-\d{2}-\d{2}[T ])?\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?\]?(?:\s|$)"
 )
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
+def printable(text: str) -> str:
+    """``text`` without terminal control sequences and control characters (tab and newline kept)."""
+    return text if text.isprintable() else _CONTROL.sub("", text)
+
+
 def clean(line: str) -> str:
-    """The line as a person reads it: no ANSI codes, no leading timestamp, no trailing newline."""
-    if "\x1b" in line:
-        line = _ANSI.sub("", line)
+    """The line as a person reads it: no control codes, no leading timestamp, no trailing newline."""
     line = line.rstrip("\r\n")
     if "\r" in line:  # progress bars overwrite themselves: keep what was shown last
         line = line.rsplit("\r", 1)[-1]
+    line = printable(line)
     if line[:1].isdigit() or line[:2].startswith(("[", " ")):
         line = _TIMESTAMP.sub("", line, count=1)
     return line

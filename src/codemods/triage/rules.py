@@ -13,6 +13,10 @@ the most specific one wins (the others are kept as ``also``). The table, most sp
   50   timing        timeouts, ``Expected ... to have been called``, ``call_count`` right after an action
    0   unknown       nothing matched: listed as is, never guessed
 =====  ============  ==========================================================================
+
+The rules read the first :data:`~codemods.triage.logs.MAX_LINE` characters of each line of a
+failure's text, and no pattern re-scans a line from every start position: classifying stays
+linear however long the messages are.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .logs import MAX_LINE
 from .model import Command
 
 
@@ -35,8 +40,11 @@ class Rule:
 RULES: tuple[Rule, ...] = (
     Rule("parallel", 85, re.compile(r"\bMemoryError\b|Out of memory|Cannot allocate memory"), "memory"),
     Rule("external", 80, re.compile(
-        r"litellm\.(?:AuthenticationError|PermissionDeniedError)|\w+Exception - .*(?:401|[Ii]ncorrect API key"
-        r"|invalid x-api-key|API key not valid)|Incorrect API key provided"), "provider credentials"),
+        # "<Provider>Exception - " then, later on its line, a credentials error; the scan after one
+        # "Exception - " stops at the next, which a new attempt scans from (no re-scanning)
+        r"litellm\.(?:AuthenticationError|PermissionDeniedError)|\wException - (?:(?!\wException - ).)*?"
+        r"(?:401|[Ii]ncorrect API key|invalid x-api-key|API key not valid)|Incorrect API key provided"),
+        "provider credentials"),
     Rule("auth", 70, re.compile(
         r"Authentication Error|Invalid proxy server token|No api key passed in|\bUnauthorized\b"
         r"|(?<![:\d.])401(?![:\d.])|auth_error"), "401 from the proxy's auth dependency"),
@@ -56,6 +64,8 @@ SPECIFICITY = {"parallel-crash": 100, "flaky": 90}
 
 def classify(text: str) -> list[tuple[int, str]]:
     """``(specificity, category)`` of every rule the failure text matches, most specific first."""
+    if len(text) > MAX_LINE:
+        text = "\n".join(line[:MAX_LINE] for line in text.split("\n"))
     hits: dict[str, int] = {}
     for rule in RULES:
         if rule.pattern.search(text):

@@ -6,6 +6,13 @@ not matter) and parses only those lines. Multi-line blocks (ruff / pyright JSON,
 of LiteLLM's migration check) are read by following the log until the block ends.
 
 The result is a :class:`LogFacts`: raw facts with their evidence lines, no categories yet.
+
+The patterns examine the first :data:`~codemods.triage.logs.MAX_LINE` characters of a line and
+are linear: none has a lazy or greedy run followed by something that may fail and make it retry
+from every position (what took minutes on one megabyte-long ``FAILED`` line). Codes taken from
+tool output (ruff rule codes, mypy error codes, pyright rules) must have their tool's shape
+(:data:`~codemods.suppress.reports.CODE_GRAMMAR`); a diagnostic whose code does not is dropped,
+so that no text from a log but a code ever reaches a suppression comment.
 """
 
 from __future__ import annotations
@@ -16,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .logs import LogReader, job_from_name
+from ..suppress.reports import CODE_GRAMMAR
+from .logs import MAX_LINE, LogReader, job_from_name
 
 # Every line the parsers below start from contains one of these (searched on raw bytes, so ANSI
 # codes and timestamps around them do not matter). Lines inside a pytest failure section and
@@ -28,15 +36,19 @@ KEYWORDS: tuple[bytes, ...] = (
     b"out of sync", b"but you have", b"No matching distribution",
 )
 
-_SUMMARY = re.compile(r"^(?:\[gw\d+\]\s+(?:\[\s*\d+%\]\s+)?)?(FAILED|ERROR)\s+(\S.*?)(?:\s+-\s+(.*))?\s*$")
-_VERBOSE = re.compile(r"^(\S+::\S.*?)\s+(FAILED|ERROR)(?:\s+\[\s*\d+%\])?\s*$")
-_SECTION = re.compile(r"^_{3,}\s+(?:ERROR at \w+ of )?(.+?)\s+_{3,}$")
+# ``FAILED <id> - <message>`` is split by hand after this prefix (at the first `` - ``);
+# ``<id> FAILED [ 50%]`` is found by its end, the test id being what comes before
+_SUMMARY = re.compile(r"^(?:\[gw\d+\]\s+(?:\[\s*\d+%\]\s+)?)?(FAILED|ERROR)\s+(?=\S)")
+_DASH = re.compile(r"\s-\s")
+_VERBOSE = re.compile(r"\s(FAILED|ERROR)(?:\s+\[\s*\d+%\])?$")
+_NODEID = re.compile(r"^\S+::\S")
+_SECTION = re.compile(r"^_{3,}\s+(?:ERROR at \w+ of )?(\S(?:.*\S)?)\s+_{3,}$")
 _RULE = re.compile(r"^={3,}")
-_CRASH = re.compile(r"worker '?(gw\d+)'? crashed while running '?\"?([^'\"]+?)'?\"?\s*$")
+_CRASH = re.compile(r"worker '?(gw\d+)'? crashed while running '?\"?([^'\"]+)")
 _NODE_DOWN = re.compile(r"\[(gw\d+)\] node down|replacing crashed worker|maximum crashed workers|"
                         r"(?:^|\s)Killed(?:\s|$)|exit (?:status|code) 137|^MemoryError\b|Out of memory")
 _WORKERS = re.compile(r"(?:created: (\d+)/\d+ workers|\b(\d+) workers \[\d+ items?\])")
-_BANNER = re.compile(r"^====>>\s*(.+?)\s*$")
+_BANNER = re.compile(r"^====>>\s*(\S.*)")
 _RUFF_FULL = re.compile(r"^\s*--> (?P<file>\S.*?\.pyi?):(?P<row>\d+):(?P<col>\d+)\s*$")
 _RUFF_FOUND = re.compile(r"^Found (\d+) errors?\.?$")
 _MYPY = re.compile(
@@ -44,14 +56,15 @@ _MYPY = re.compile(
 )
 _PYRIGHT = re.compile(
     r"^\s*(?P<file>\S.*?\.pyi?):(?P<line>\d+):(?P<col>\d+) - (?P<sev>error|warning|information): "
-    r"(?P<msg>.*?)(?: \((?P<rule>report\w+)\))?$"
+    r"(?P<msg>.*?)(?: \((?P<rule>report[A-Za-z0-9]{1,73})\))?$"
 )
 _SCHEMA_CHANGES = re.compile(r"Schema changes? detected|schema changes? (?:were )?(?:found|not (?:covered|in a migration))",
                              re.IGNORECASE)
-_COPIES_DIFFER = re.compile(r"^Files (\S*schema\.prisma) and (\S*schema\.prisma) differ$"
-                            r"|schema\.prisma.*\b(?:differ|out of sync|not in sync)\b", re.IGNORECASE)
-_PIN_MISMATCH = re.compile(
-    r"(?P<who>[\w.-]+) [\w.+!-]+ requires (?P<pkg>[\w.-]+)==(?P<want>[\w.+!-]+), but you have "
+# "schema.prisma", later on the line one of these words (``Files a/schema.prisma and b/... differ``)
+_PRISMA = re.compile(r"schema\.prisma", re.IGNORECASE)
+_DIFFER = re.compile(r"\b(?:differ|out of sync|not in sync)\b", re.IGNORECASE)
+_PIN_MISMATCH = re.compile(  # tried only where a word starts
+    r"(?<![\w.-])(?P<who>[\w.-]+) [\w.+!-]+ requires (?P<pkg>[\w.-]+)==(?P<want>[\w.+!-]+), but you have "
     r"(?P=pkg) (?P<have>[\w.+!-]+)", re.IGNORECASE
 )
 _UNPUBLISHED = re.compile(r"(?:No matching distribution found for|Could not find a version that satisfies "
@@ -67,6 +80,47 @@ SIGNAL = re.compile(
 )
 
 MAX_EVIDENCE = 6
+
+_MYPY_CODE = re.compile(r"\s\s\[([^\[\]]*)\]$")  # the trailing ``  [code]`` of a mypy text line
+
+
+def code_ok(tool: str, code: object) -> bool:
+    """Whether a diagnostic's code is absent (None) or of ``tool``'s shape (an empty string is not)."""
+    return code is None or (isinstance(code, str) and CODE_GRAMMAR[tool].fullmatch(code) is not None)
+
+
+def _summary(line: str) -> tuple[str, str, str] | None:
+    """``(FAILED|ERROR, test id, message)`` of a short test summary line."""
+    m = _SUMMARY.match(line)
+    if m is None:
+        return None
+    rest = line[m.end():]
+    dash = _DASH.search(rest)
+    if dash is None:
+        return m.group(1), rest.strip(), ""
+    return m.group(1), rest[:dash.start()].strip(), rest[dash.end():].strip()
+
+
+def _verbose(line: str) -> tuple[str, str] | None:
+    """``(test id, FAILED|ERROR)`` of a ``pytest -v`` result line."""
+    m = _VERBOSE.search(line)
+    if m is None:
+        return None
+    nodeid = line[:m.start()].rstrip()
+    return (nodeid, m.group(1)) if _NODEID.match(nodeid) else None
+
+
+def _crash(line: str) -> str | None:
+    """The test id of an xdist ``worker 'gw1' crashed while running 'ID'`` line."""
+    m = _CRASH.search(line)
+    if m is None or line[m.end():].strip() not in ("", "'", '"', "'\""):
+        return None
+    return m.group(2).rstrip() or None
+
+
+def _copies_differ(line: str) -> bool:
+    m = _PRISMA.search(line)
+    return m is not None and _DIFFER.search(line, m.end()) is not None
 
 
 @dataclass
@@ -111,6 +165,7 @@ class LogFacts:
     mypy_text: list[str] = field(default_factory=list)
     mypy_lines: list[Line] = field(default_factory=list)
     pyright: list[dict[str, Any]] = field(default_factory=list)
+    bad_codes: int = 0  # tool diagnostics dropped because their code is not of the tool's shape
     pyright_lines: list[Line] = field(default_factory=list)
     schema_changes: list[Line] = field(default_factory=list)
     sql_blocks: list[tuple[Line, str]] = field(default_factory=list)
@@ -152,11 +207,12 @@ class _Scanner:
     def in_block(self, number: int, text: str) -> None:
         kind = self.block
         stripped = text.strip()
+        head = stripped[:MAX_LINE].rstrip()
         if kind == "section":
-            if _RULE.match(stripped) or _BANNER.match(stripped) or _SECTION.match(stripped):
+            if _RULE.match(head) or _BANNER.match(head) or _SECTION.match(head):
                 self.end_block()
                 self.handle(number, text)
-            elif self.section is not None and SIGNAL.search(stripped):
+            elif self.section is not None and SIGNAL.search(head):
                 ev = self.facts.sections[self.section]
                 if len(ev) < MAX_EVIDENCE:
                     ev.append(self.line(number, text))
@@ -165,7 +221,7 @@ class _Scanner:
             self.end_block()
             self.handle(number, text)  # the command line itself (e.g. pytest -n 8)
             return
-        if kind == "stdout" and _BLOCK_END.match(stripped):
+        if kind == "stdout" and _BLOCK_END.match(head):
             self.end_block()
             self.handle(number, text)
             return
@@ -189,7 +245,7 @@ class _Scanner:
             except ValueError:
                 return
             if isinstance(data, list):
-                facts.ruff.extend(d for d in data if isinstance(d, dict) and "code" in d)
+                self.add_ruff(data)
                 facts.ruff_text.append(start)
         elif kind == "pyright":
             try:
@@ -198,12 +254,14 @@ class _Scanner:
                 return
             diags = data.get("generalDiagnostics") if isinstance(data, dict) else None
             if isinstance(diags, list):
-                facts.pyright.extend(d for d in diags if isinstance(d, dict))
+                for d in diags:
+                    if isinstance(d, dict):
+                        self.add_checked(facts.pyright, "pyright", d.get("rule"), d)
                 facts.pyright_lines.append(start)
         elif kind == "stdout":
             sql = "\n".join(lines).strip("\n")
             if re.search(r"^-- (?:Create|Alter|Drop|Add|Rename|Redefine|This is an empty migration)", sql, re.M) \
-                    or re.search(r"^\s*(?:CREATE|ALTER|DROP) ", sql, re.M):
+                    or re.search(r"^[ \t]*(?:CREATE|ALTER|DROP) ", sql, re.M):
                 facts.sql_blocks.append((start, sql))
 
     # -- single lines --------------------------------------------------------------------------
@@ -212,78 +270,89 @@ class _Scanner:
         stripped = text.strip()
         if not stripped:
             return
-        m = _BANNER.match(stripped)
+        head = stripped[:MAX_LINE].rstrip()  # all the patterns see
+        m = _BANNER.match(head)
         if m:
             self.step, self.section = m.group(1), None
             return
-        if stripped.startswith("#!/bin/"):
+        if head.startswith("#!/bin/"):
             self.start_block("command", self.line(number, text), [])
             return
-        if _RULE.match(stripped):
+        if _RULE.match(head):
             self.section = None
             return
-        m = _SECTION.match(stripped)
+        m = _SECTION.match(head)
         if m:
             self.section = m.group(1)
             facts.sections.setdefault(self.section, [])
             self.start_block("section", self.line(number, text), [])
             return
-        m = _SUMMARY.match(stripped)
-        if m and ("::" in m.group(2) or m.group(2).endswith(".py")):
-            nodeid = m.group(2).strip()
+        summary = _summary(head)
+        if summary and ("::" in summary[1] or summary[1].endswith(".py")):
+            what, nodeid, message = summary
             prev = facts.failures.get(nodeid)
-            message = (m.group(3) or "").strip()
             if prev is None:
                 facts.failures[nodeid] = TestFailure(nodeid, message, self.line(number, text),
-                                                     kind="error" if m.group(1) == "ERROR" else "failure")
+                                                     kind="error" if what == "ERROR" else "failure")
             elif message and not prev.message:
                 prev.message, prev.line = message, self.line(number, text)
             return
-        m = _VERBOSE.match(stripped)
-        if m:
-            nodeid = m.group(1)
+        verbose = _verbose(head)
+        if verbose:
+            nodeid, what = verbose
             facts.failures.setdefault(nodeid, TestFailure(nodeid, "", self.line(number, text),
-                                                          kind="error" if m.group(2) == "ERROR" else "failure"))
+                                                          kind="error" if what == "ERROR" else "failure"))
             return
-        m = _CRASH.search(stripped)
-        if m:
-            facts.crashed.setdefault(m.group(2), self.line(number, text))
+        crashed = _crash(head)
+        if crashed:
+            facts.crashed.setdefault(crashed, self.line(number, text))
             return
-        if "pytest" in stripped and not self.section:
-            n = pytest_workers(stripped)
+        if "pytest" in head and not self.section:
+            n = pytest_workers(head)
             if n:
                 facts.workers = max(facts.workers or 0, n)
-        m = _WORKERS.search(stripped)
+        m = _WORKERS.search(head)
         if m:
             facts.workers = max(facts.workers or 0, int(m.group(1) or m.group(2)))
             return
-        if self.section is None and _NODE_DOWN.search(stripped):
+        if self.section is None and _NODE_DOWN.search(head):
             facts.crash_lines.append(self.line(number, text))
             return
-        if self.tool_line(number, text, stripped):
+        if self.tool_line(number, text, stripped, head):
             return
-        if _SCHEMA_CHANGES.search(stripped):
+        if _SCHEMA_CHANGES.search(head):
             facts.schema_changes.append(self.line(number, text))
             return
         if stripped == "Stdout:" or stripped.startswith("Stdout: "):
             rest = stripped[len("Stdout:"):].strip()
             self.start_block("stdout", self.line(number, text), [rest] if rest else [])
             return
-        m = _COPIES_DIFFER.search(stripped)
-        if m:
+        if _copies_differ(head):
             facts.copies_differ.append(self.line(number, text))
             return
-        m = _PIN_MISMATCH.search(stripped)
+        m = _PIN_MISMATCH.search(head)
         if m:
             facts.pin_mismatch.append((self.line(number, text), m.group("pkg"), m.group("want"), m.group("have")))
             return
-        m = _UNPUBLISHED.search(stripped)
+        m = _UNPUBLISHED.search(head)
         if m:
             facts.unpublished.append((self.line(number, text), m.group("pkg"), m.group("want")))
             return
 
-    def tool_line(self, number: int, text: str, stripped: str) -> bool:
-        """ruff / mypy / pyright output; True when the line was one."""
+    def add_checked(self, into: list[dict[str, Any]], tool: str, code: object, item: dict[str, Any]) -> None:
+        """Keep a tool diagnostic whose code is of the tool's shape (or absent); count the others."""
+        if code_ok(tool, code):
+            into.append(item)
+        else:
+            self.facts.bad_codes += 1
+
+    def add_ruff(self, data: list[Any]) -> None:
+        for d in data:
+            if isinstance(d, dict) and "code" in d:
+                self.add_checked(self.facts.ruff, "ruff", d["code"], d)
+
+    def tool_line(self, number: int, text: str, stripped: str, head: str) -> bool:
+        """ruff / mypy / pyright output; True when the line was one (JSON is decoded whole, not just its head)."""
         facts = self.facts
         if stripped.startswith('"cell"') and self.section is None:
             self.start_block("ruff", self.line(number, text), ["[{", stripped])
@@ -293,7 +362,8 @@ class _Scanner:
                 data = json.loads(stripped)
             except ValueError:
                 return False
-            facts.ruff.extend(d for d in data if isinstance(d, dict) and "code" in d)
+            if isinstance(data, list):
+                self.add_ruff(data)
             facts.ruff_text.append(self.line(number, text))
             return True
         if stripped.startswith('"generalDiagnostics"'):
@@ -304,36 +374,42 @@ class _Scanner:
                 item = json.loads(stripped)
             except ValueError:
                 return False
-            if isinstance(item, dict) and item.get("severity") == "error":
+            if isinstance(item, dict) and item.get("severity") == "error" and code_ok("mypy", item.get("code")):
                 facts.mypy_json.append(item)
                 if len(facts.mypy_lines) < MAX_EVIDENCE:
                     facts.mypy_lines.append(self.line(number, text))
+            elif isinstance(item, dict) and item.get("severity") == "error":
+                facts.bad_codes += 1
             return True
-        if " - " in stripped:
-            m = _PYRIGHT.match(text)
+        if " - " in head:
+            m = _PYRIGHT.match(head)
             if m:
                 if m.group("sev") == "error":
                     line, col = int(m.group("line")), int(m.group("col"))
                     pos = {"line": line - 1, "character": col - 1}
-                    facts.pyright.append({
-                        "file": m.group("file"), "severity": "error", "message": m.group("msg"),
-                        "rule": m.group("rule") or "", "range": {"start": pos, "end": dict(pos)},
-                    })
+                    diag: dict[str, Any] = {"file": m.group("file"), "severity": "error", "message": m.group("msg"),
+                            "range": {"start": pos, "end": dict(pos)}}
+                    if m.group("rule"):
+                        diag["rule"] = m.group("rule")
+                    facts.pyright.append(diag)
                     if len(facts.pyright_lines) < MAX_EVIDENCE:
                         facts.pyright_lines.append(self.line(number, text))
                 return True
-        m = _MYPY.match(stripped)
+        m = _MYPY.match(head)
         if m:
-            if m.group("sev") == "error" or facts.mypy_text:
+            code = _MYPY_CODE.search(stripped[-200:])  # the whole line goes to the report: check its end
+            if code and not CODE_GRAMMAR["mypy"].fullmatch(code.group(1)):
+                facts.bad_codes += 1
+            elif m.group("sev") == "error" or facts.mypy_text:
                 facts.mypy_text.append(stripped)
                 if m.group("sev") == "error" and len(facts.mypy_lines) < MAX_EVIDENCE:
                     facts.mypy_lines.append(self.line(number, text))
             return True
-        m = _RUFF_FULL.match(stripped)
+        m = _RUFF_FULL.match(head)
         if m:
             facts.ruff_text.append(self.line(number, text))
             return True
-        m = _RUFF_FOUND.match(stripped)
+        m = _RUFF_FOUND.match(head)
         return bool(m and (facts.ruff_text or facts.ruff))
 
 
