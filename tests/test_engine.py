@@ -219,13 +219,13 @@ def test_comment_only_change_is_checked_line_by_line() -> None:
     assert not ok(old, old, {9: (0, "")})  # no such line
 
 
-def test_a_false_comment_only_claim_is_caught_by_the_parse(tmp_path: Path) -> None:
+def test_a_false_comment_only_claim_fails_the_file(tmp_path: Path) -> None:
     (tmp_path / "good.py").write_text("s = 'OLD'\nt = 1\n")
     (tmp_path / "bad.py").write_text("s = 'OLD' + \\\n    'x'\n")
     report = codemods.apply("trailing", ["."], root=tmp_path, mode="write")
     status = {f.path: (f.status, f.reason) for f in report.plan.files}
     assert status["good.py"][0] == "changed"
-    assert status["bad.py"][0] == "failed" and "does not parse" in status["bad.py"][1]
+    assert status["bad.py"][0] == "failed" and "changes more than trailing comments" in status["bad.py"][1]
     assert (tmp_path / "good.py").read_text() == "s = 'OLD'  # tagged\nt = 1\n"
     assert (tmp_path / "bad.py").read_text() == "s = 'OLD' + \\\n    'x'\n"
 

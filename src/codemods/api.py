@@ -17,11 +17,11 @@ from typing import Any, Literal
 from . import config as config_mod
 from . import options, registry
 from ._version import __version__
-from .engine import Progress, default_jobs, run_fixer
+from .engine import Progress, default_jobs, run_fixer, stop_workers
 from .errors import StabfixError
 from .fixers.base import Context, Fixer
 from .plan import FileResult, Notice, Plan
-from .writer import Writer
+from .writer import Interrupted, Writer
 
 Mode = Literal["diff", "check", "write"]
 REPORT_SCHEMA_VERSION = 1
@@ -189,7 +189,11 @@ class _Run:
         return Context(**self.ctx_args)
 
     def plan_once(self, progress: Progress | None = None, writer: Writer | None = None) -> Plan:
-        return run_fixer(self.fixer, self.context(), progress, writer.stage if writer else None)
+        try:
+            return run_fixer(self.fixer, self.context(), progress, writer.stage if writer else None)
+        except BaseException:
+            stop_workers()  # e.g. an interrupt: worker processes end now, not when collected
+            raise
 
 
 def _build(
@@ -221,7 +225,7 @@ def _build(
         config=table,
         include=list(include) or list(table.get("include", [])),
         exclude=list(exclude) + list(table.get("exclude", [])),
-        jobs=jobs or int(table.get("jobs", 0)) or default_jobs(),
+        jobs=default_jobs(jobs or int(table.get("jobs", 0)) or None),  # capped by the CPUs
         explicit_paths=explicit,
         mode=mode,
     )
@@ -248,29 +252,41 @@ def apply(
     changed during the run refuses the whole write). Options are the fixer's (``group="heavy"``),
     overriding ``[tool.stabfix.<fixer>]``; an option whose name clashes with a parameter here
     (``dist``'s ``mode``) goes in ``options={...}``. Bad input raises
-    :class:`~codemods.errors.StabfixError`.
+    :class:`~codemods.errors.StabfixError`. An interrupt (``KeyboardInterrupt``) stops the run
+    at once and raises :class:`~codemods.writer.Interrupted`, which says how many files were written
+    (each whole; no temporary file is left).
     """
     if mode not in ("diff", "check", "write"):
         raise StabfixError(f"mode must be diff, check or write, not {mode!r}")
     run, _ = _build(fixer, paths, root, include, exclude, jobs, mode, {**(options or {}), **fixer_options})
     if mode != "write":
-        the_plan = run.plan_once(progress)
+        try:
+            the_plan = run.plan_once(progress)
+        except KeyboardInterrupt:
+            raise Interrupted(0) from None
         return Report(plan=the_plan, mode=mode, options=run.fixer.options_dict())
     root_path: Path = run.ctx_args["root"]
     applied = False
     combined: Plan | None = None
-    limit, rounds = max(1, run.fixer.max_rounds()), 0
-    while rounds < limit:
-        rounds += 1
-        with Writer(root_path) as writer:  # changes are staged while the plan is being made
-            the_plan = run.plan_once(progress, writer)
-            changes = the_plan.changes
-            if changes:
-                writer.commit(changes)
-                applied = True
-        combined = the_plan if combined is None else _merge(combined, the_plan)
-        if not changes:
-            break
+    limit, rounds, written = max(1, run.fixer.max_rounds()), 0, 0
+    try:
+        while rounds < limit:
+            rounds += 1
+            writer = Writer(root_path)
+            try:
+                with writer:  # changes are staged while the plan is being made
+                    the_plan = run.plan_once(progress, writer)
+                    changes = the_plan.changes
+                    if changes:
+                        writer.commit(changes)
+                        applied = True
+            finally:
+                written += writer.written  # final once the writer has stopped
+            combined = the_plan if combined is None else _merge(combined, the_plan)
+            if not changes:
+                break
+    except KeyboardInterrupt:
+        raise Interrupted(written) from None
     assert combined is not None
     return Report(plan=combined, mode=mode, applied=applied, rounds=rounds, options=run.fixer.options_dict())
 

@@ -2,7 +2,8 @@
 
 ``stabfix apply FIXER`` is a click group whose sub-commands are built on demand from each fixer's
 Options dataclass, so adding a fixer adds its flags here without touching this file. Errors are one
-line on stderr with exit code 2 (``--debug`` shows the traceback).
+line on stderr with exit code 2 (``--debug`` shows the traceback). An interrupt (Ctrl-C, SIGTERM)
+stops the run, cleans up and prints one line, with exit code 130.
 """
 
 from __future__ import annotations
@@ -11,14 +12,20 @@ import gc
 import importlib
 import json
 import os
+import signal
 import sys
+import threading
 import traceback
 from pathlib import Path
-from typing import Any, NoReturn
+from types import FrameType
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from .api import Report
 
 #: top-level commands that live in their own modules: name -> "module:attribute" (a click command)
 EXTRA_COMMANDS: dict[str, str] = {
@@ -30,6 +37,39 @@ EXTRA_COMMANDS: dict[str, str] = {
 def _fail(message: str) -> NoReturn:
     click.echo(message, err=True)
     raise SystemExit(2)
+
+
+#: seconds the cleanup after an interrupt may take before the process exits regardless
+CLEANUP_DEADLINE = 10.0
+
+
+def _on_interrupt(signum: int, frame: FrameType | None) -> None:
+    """SIGINT, SIGTERM: unwind the run as a KeyboardInterrupt (which stops the workers and removes
+    temporary files on its way out); a second signal is ignored, not to cut that cleanup short.
+    A watchdog guarantees the exit: a cleanup still running after :data:`CLEANUP_DEADLINE` seconds
+    ends the process (exit 130; the next run removes any temporary file left)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    watchdog = threading.Timer(CLEANUP_DEADLINE, _give_up)
+    watchdog.daemon = True
+    watchdog.start()
+    raise KeyboardInterrupt
+
+
+def _give_up() -> None:
+    os.write(2, b"interrupted: cleanup did not finish in time; temporary files may be left\n")
+    os._exit(130)
+
+
+def _interrupted(exc: KeyboardInterrupt, apply: bool = True) -> NoReturn:
+    """One line on stderr, exit 130 (128 + SIGINT, what shells report for Ctrl-C)."""
+    written: int = getattr(exc, "written", 0)
+    if written:
+        message = f"interrupted after writing {written} file{'s' if written != 1 else ''}"
+    else:
+        message = "interrupted: nothing written" if apply else "interrupted"
+    click.echo(message, err=True)
+    raise SystemExit(130)
 
 
 @click.command("list")
@@ -112,7 +152,7 @@ def _common_options() -> list[click.Parameter]:
                      help="Repository root (default: the git top level, else the current folder)."),
         click.Option(["--include", "include"], multiple=True, metavar="GLOB", help="Only files matching GLOB."),
         click.Option(["--exclude", "exclude"], multiple=True, metavar="GLOB", help="Skip files matching GLOB."),
-        click.Option(["--jobs", "-j", "jobs"], type=click.IntRange(min=1), help="Worker processes (default: cores)."),
+        click.Option(["--jobs", "-j", "jobs"], type=click.IntRange(min=1), help="Worker processes (default and maximum: one per CPU)."),
         click.Option(["--quiet", "-q", "quiet"], is_flag=True, help="No summary, no progress bar."),
         click.Option(["--debug", "debug"], is_flag=True, help="Show a traceback on errors."),
     ]
@@ -188,8 +228,18 @@ def _run_apply(name: str, params: dict[str, Any]) -> int:
     finally:
         if stop:
             stop()
+    try:
+        _print_report(report, mode, common["as_json"], quiet)
+    except KeyboardInterrupt:
+        from .writer import Interrupted
+
+        raise Interrupted(len(report.changed) if report.applied else 0) from None
+    return report.exit_code
+
+
+def _print_report(report: Report, mode: str, as_json: bool, quiet: bool) -> None:
     out = sys.stdout
-    if common["as_json"]:
+    if as_json:
         data = report.to_json()
         if mode != "write":
             data["diff"] = report.diff
@@ -204,7 +254,6 @@ def _run_apply(name: str, params: dict[str, Any]) -> int:
         elif report.failed:
             for f in report.failed:
                 sys.stderr.write(f"error: {f.path}: {f.reason}\n")
-    return report.exit_code
 
 
 class ApplyGroup(click.Group):
@@ -243,6 +292,12 @@ class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return [*super().list_commands(ctx), "apply", *EXTRA_COMMANDS]
 
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt as exc:  # before click turns it into "Aborted!" and exit 1
+            _interrupted(exc, apply=ctx.invoked_subcommand == "apply")
+
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name == "apply":
             return ApplyGroup("apply", help="Plan a fixer and apply it (or --diff / --check / --json).",
@@ -278,20 +333,25 @@ def main(argv: list[str] | None = None) -> None:
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
     debug = "--debug" in args or os.environ.get("STABFIX_DEBUG") == "1"
+    signal.signal(signal.SIGINT, _on_interrupt)
+    signal.signal(signal.SIGTERM, _on_interrupt)
     try:
         cli.main(args=args, prog_name="stabfix", standalone_mode=True)
     except StabfixError as exc:
         if debug:
             traceback.print_exc()
         _fail(exc.one_line())
-    except KeyboardInterrupt:
-        _fail("error: interrupted; nothing was written after the interruption")
+    except KeyboardInterrupt as exc:
+        _interrupted(exc, apply="apply" in args)
     except SystemExit:
         raise
     except Exception as exc:
         if debug:
             traceback.print_exc()
         _fail(f"error: internal error: {type(exc).__name__}: {exc} (rerun with --debug for a traceback)")
+    finally:  # over, and cleaned up: a late signal must not turn the exit into a traceback
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 if __name__ == "__main__":  # pragma: no cover

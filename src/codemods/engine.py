@@ -4,24 +4,33 @@ validate what it proposes, and hand back a :class:`~codemods.plan.Plan`. It know
 Validation: every changed Python file must parse again; a fixer output that does not parse is a
 failure for that file (reported, not written). Edits that a fixer declares as touching trailing
 comments only are checked line by line instead (:func:`comment_only_change`), which proves the same
-for them at a fraction of the cost. A file that does not decode, or that a fixer rejects
+for them at a fraction of the cost; a false claim fails the file (no fallback to a full parse, which
+would accept new code). A file that does not decode, or that a fixer rejects
 (:class:`~codemods.errors.FileFailure`), is failed too; the other files go on.
 """
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import os
 import re
+import signal
 import symtable
 import sys
+import threading
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import FileFailure
 from .fixers.base import Context, FileFixer, Fixer, Outcome, RepoFixer
 from .plan import FileChange, FileResult, Notice, Plan
 from .source import SourceFile, decode, is_generated, read_source, split_lines
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 #: below this many candidate files a pool costs more than it saves
 POOL_THRESHOLD = 48
@@ -122,9 +131,17 @@ def _decide(fixer: FileFixer, source: SourceFile, outcome: Outcome) -> FileResul
     if outcome.text is None or outcome.text == source.text:
         status = outcome.status if outcome.status in ("skipped", "failed") else "unchanged"
         return FileResult(source.rel, status, outcome.reason, edits)  # type: ignore[arg-type]
-    verified = outcome.comment_lines is not None and comment_only_change(
-        source.text, outcome.text, outcome.comment_lines)
-    if source.is_python and not verified:
+    if outcome.comment_lines is not None:
+        # a claim to touch comments only is checked, and a false claim fails the file: falling back
+        # to a full parse would accept new code that still parses (e.g. a code field from a report
+        # that carries a newline and a statement)
+        if not comment_only_change(source.text, outcome.text, outcome.comment_lines):
+            return FileResult(
+                source.rel, "failed",
+                f"stabfix bug: the {fixer.name} edit changes more than trailing comments; nothing written",
+                edits,
+            )
+    elif source.is_python:
         err = validate_python(source, outcome.text)
         if err is not None:
             return FileResult(
@@ -175,11 +192,70 @@ def _work(item: tuple[str, str, bool]) -> FileResult:
     return loaded if isinstance(loaded, FileResult) else _guarded(_WORKER_FIXER, loaded)
 
 
+def _work_chunk(chunk: list[tuple[str, str, bool]]) -> list[FileResult]:
+    return [_work(item) for item in chunk]
+
+
 def _guarded(fixer: FileFixer, source: SourceFile) -> FileResult:
     try:
         return run_one(fixer, source)
     except Exception as exc:  # a fixer bug must not take the whole run down
         return FileResult(source.rel, "failed", f"stabfix bug in {fixer.name}: {type(exc).__name__}: {exc}")
+
+
+# -- interrupts: the parent handles them (SIGINT, SIGTERM), terminating its workers ----------------
+_INTERRUPTS = {signal.SIGINT, signal.SIGTERM}
+#: live process pools -> the thread whose run uses each (see stop_workers)
+_POOLS: dict[ProcessPoolExecutor, int] = {}
+
+
+def _start_worker(fixer: FileFixer) -> None:
+    """A worker's initializer: ignore Ctrl-C (sent to the whole process group), die of SIGTERM."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _INTERRUPTS)
+    _init_worker(fixer)
+
+
+@contextlib.contextmanager
+def _interrupts_blocked() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM back (delivered on exit): workers started here inherit the mask, so
+    none is interrupted before its initializer ignores SIGINT."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _INTERRUPTS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool now: terminate its workers (killed after 1 s); its queued work fails."""
+    _POOLS.pop(pool, None)
+    procs = list((pool._processes or {}).values())  # None once shut down
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        proc.join(1)
+        if proc.exitcode is None:
+            proc.kill()
+            proc.join()
+    # A worker killed while sending a result leaves half a message in the pipe, which the pool's
+    # thread would wait to complete forever: with our copy of the write end closed, that read ends.
+    if pool._result_queue is not None:
+        getattr(pool._result_queue, "_writer").close()  # noqa: B009 - private, not in the stubs
+    pool.shutdown()  # its thread ends now (left running, it races the interpreter's exit in 3.11)
+
+
+def stop_workers() -> None:
+    """Terminate the worker processes of the runs of this thread (on an interrupt: a suspended
+    :func:`_pool` generator would only stop them when it is collected)."""
+    for pool, owner in list(_POOLS.items()):
+        if owner == threading.get_ident():
+            _terminate(pool)
 
 
 def _pool(
@@ -189,13 +265,24 @@ def _pool(
     from concurrent.futures import ProcessPoolExecutor  # multiprocessing: only when pooling
 
     total = len(items)
+    jobs = max(1, min(jobs, total))  # never more workers than files
     # chunks of ~10-50 ms of work: fewer hand-offs through the main process, a short tail
     chunk = max(1, min(48, total // (jobs * 12)))
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(fixer,)) as pool:
-        for i, result in enumerate(pool.map(_work, items, chunksize=chunk), 1):
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker, initargs=(fixer,))
+    _POOLS[pool] = threading.get_ident()
+    try:
+        with _interrupts_blocked():  # the workers start here
+            futures = [pool.submit(_work_chunk, items[i:i + chunk]) for i in range(0, total, chunk)]
+        # (not pool.map: stopped, it cancels its futures, which trips the stopping pool in 3.11)
+        for i, result in enumerate(itertools.chain.from_iterable(f.result() for f in futures), 1):
             if progress:
                 progress(i, total)
             yield result
+    except BaseException:  # an interrupt, or the caller stopped early: no result is wanted
+        _terminate(pool)
+        raise
+    pool.shutdown()
+    _POOLS.pop(pool, None)
 
 
 def _run_files(fixer: FileFixer, ctx: Context, progress: Progress | None) -> Iterator[FileResult]:
@@ -207,7 +294,7 @@ def _run_files(fixer: FileFixer, ctx: Context, progress: Progress | None) -> Ite
     known = fixer.candidates(ctx)
     found = ctx.discover(fixer.suffixes) if known is None else ctx.filter(known, fixer.suffixes)
     files = fixer.select(ctx, found)
-    jobs = max(1, ctx.jobs)
+    jobs = default_jobs(max(1, ctx.jobs))
     if known is not None and jobs > 1 and len(files) >= POOL_THRESHOLD:
         yield from _pool(fixer, [(str(f), ctx.rel(f), True) for f in files], jobs, progress)
         return
@@ -277,5 +364,7 @@ def _validate_repo_changes(ctx: Context, plan: Plan) -> None:
             )
 
 
-def default_jobs() -> int:
-    return max(1, os.cpu_count() or 1)
+def default_jobs(requested: int | None = None) -> int:
+    """Worker processes: ``requested`` (default: one per CPU), never more than the CPUs."""
+    cpus = os.cpu_count() or 1
+    return max(1, min(requested or cpus, cpus))

@@ -8,7 +8,13 @@ the filesystem takes to commit them, a file may show its old content again, neve
 
 Before any rename, every target is checked: inside the root once symlinks are resolved, and its
 current bytes equal to the bytes the fixer read. A check that fails refuses the whole plan and
-removes the temporary files, so a run either writes every change or none.
+removes the temporary files, so a run either writes every change or none. A file that its owner may
+not write (mode without ``u+w``) or that another user owns is refused the same way: the rename
+would replace it with a file of ours.
+
+An interrupt (``KeyboardInterrupt``) stops the threads at once: a file being written or renamed
+finishes, the others are left as they were, and every temporary file is removed; :attr:`Writer.written`
+counts the files put in place.
 
 :class:`Writer` can *stage* changes while the plan is still being made (the engine hands it each
 changed file as it comes): temporary files are written by a few threads, in parallel with the
@@ -22,6 +28,7 @@ import contextlib
 import itertools
 import os
 import stat
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
@@ -85,6 +92,16 @@ def _check_one(path: Path, change: FileChange) -> None:
         raise StabfixError("changed during the run; nothing written, run stabfix again", change.path)
 
 
+def _check_writable(path: Path, change: FileChange) -> int:
+    """The permission bits of ``path``; refuse a file we must not replace by a rename."""
+    st = path.stat()
+    if not st.st_mode & stat.S_IWUSR:
+        raise StabfixError("write-protected (its owner may not write it); nothing written", change.path)
+    if hasattr(os, "geteuid") and st.st_uid != os.geteuid():
+        raise StabfixError(f"owned by another user (uid {st.st_uid}); nothing written", change.path)
+    return stat.S_IMODE(st.st_mode)
+
+
 def _temp_beside(path: Path, data: bytes, mode: int) -> Path:
     """Write ``data`` to a new fsynced temporary file in ``path``'s folder; return its path."""
     # a name unique to this process and write (O_EXCL refuses anything already there)
@@ -130,6 +147,14 @@ def _cannot_write(change: FileChange, exc: OSError) -> StabfixError:
     return StabfixError(f"cannot write: {exc.strerror}; nothing of this file was written", change.path)
 
 
+class Interrupted(KeyboardInterrupt):
+    """A run stopped by an interrupt after ``written`` files were put in place (each whole)."""
+
+    def __init__(self, written: int = 0) -> None:
+        super().__init__(written)
+        self.written = written
+
+
 class Writer:
     """Stage changes early, commit them all at once (or none); usable as a context manager that
     discards whatever was staged but not committed."""
@@ -144,6 +169,13 @@ class Writer:
         # path -> (the change, its future temporary file, or the error that refuses the plan)
         self._staged: dict[str, tuple[FileChange, Future[Path] | StabfixError]] = {}
         self._batch: list[tuple[Path, FileChange, Future[Path]]] = []
+        self._stop = threading.Event()  # set on an interrupt: the threads start no other file
+        self._done: list[str] = []  # files put in place (list.append is atomic across threads)
+
+    @property
+    def written(self) -> int:
+        """How many files :meth:`commit` has put in place."""
+        return len(self._done)
 
     def _threads(self) -> ThreadPoolExecutor:
         if self._pool is None:
@@ -170,21 +202,21 @@ class Writer:
             self._threads().submit(self._stage_batch, self._batch)
             self._batch = []
 
-    @classmethod
-    def _stage_batch(cls, batch: list[tuple[Path, FileChange, Future[Path]]]) -> None:
+    def _stage_batch(self, batch: list[tuple[Path, FileChange, Future[Path]]]) -> None:
         for path, change, future in batch:
+            if self._stop.is_set():
+                future.cancel()
             if not future.set_running_or_notify_cancel():
                 continue
             try:
-                future.set_result(cls._stage_one(path, change))
+                future.set_result(self._stage_one(path, change))
             except BaseException as exc:
                 future.set_exception(exc)
 
     @staticmethod
     def _stage_one(path: Path, change: FileChange) -> Path:
         try:
-            mode = stat.S_IMODE(path.stat().st_mode)
-            return _temp_beside(path, change.new, mode)
+            return _temp_beside(path, change.new, _check_writable(path, change))
         except FileNotFoundError:
             raise _deleted(change) from None
         except OSError as exc:
@@ -198,6 +230,13 @@ class Writer:
                 self._forget(change.path)
             self.stage(change)
         self._flush()
+        try:
+            self._commit(changes)
+        except BaseException:
+            self._stop.set()  # e.g. an interrupt: no other file is started; discard() cleans up
+            raise
+
+    def _commit(self, changes: list[FileChange]) -> None:
         targets: list[tuple[Path, FileChange, Path | None]] = []
         for change in changes:
             if change.is_creation:
@@ -218,12 +257,14 @@ class Writer:
         if errors:
             raise errors[0]
 
-    @classmethod
-    def _put_batch(cls, batch: list[tuple[Path, FileChange, Path | None]]) -> list[BaseException]:
+    def _put_batch(self, batch: list[tuple[Path, FileChange, Path | None]]) -> list[BaseException]:
         errors: list[BaseException] = []
         for path, change, tmp in batch:
+            if self._stop.is_set():
+                break  # the temporary files left are discard()'s
             try:
-                cls._put(path, change, tmp)
+                self._put(path, change, tmp)
+                self._done.append(change.path)
             except BaseException as exc:
                 errors.append(exc)
         return errors
@@ -255,13 +296,27 @@ class Writer:
                 os.unlink(tmp)
 
     def discard(self) -> None:
-        """Remove every staged temporary file that was not committed; stop the threads."""
-        self._flush()
-        for rel in list(self._staged):
-            self._forget(rel)
+        """Remove every staged temporary file that was not committed; stop the threads (a file
+        being written finishes, no other is started)."""
+        self._stop.set()
+        futures = [entry for _, entry in self._staged.values() if isinstance(entry, Future)]
+        for future in futures:
+            future.cancel()  # not started yet: never will be
+        self._batch, self._staged = [], {}
+        step = self.BATCH * 4  # removed by the threads too: an unlink may wait on a busy disk
+        for i in range(0, len(futures), step):
+            self._threads().submit(self._remove, futures[i:i + step])
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+        self._stop.clear()
+
+    @staticmethod
+    def _remove(futures: list[Future[Path]]) -> None:
+        """Remove the temporary files of staged changes (each cancelled, or done by now or soon)."""
+        for future in futures:
+            with contextlib.suppress(Exception):  # cancelled or failed: no file; or gone already
+                os.unlink(future.result())
 
     def __enter__(self) -> Writer:
         return self
