@@ -78,11 +78,11 @@ def fresh_copy(pristine: Path, tree: Path) -> None:
 
 def breakdown(tree: Path, report: Path) -> dict[str, float]:
     """In-process CPU seconds of each stage (one process, no pool): where stabfix's time goes."""
-    from codemods.engine import comment_only_change, validate_python
-    from codemods.fixers.base import Context
-    from codemods.fixers.noqa import NoqaFixer
-    from codemods.source import read_source
-    from codemods.suppress.fixer import SuppressOptions
+    from codemods.core.context import Context
+    from codemods.core.source import read_source
+    from codemods.core.validate import comment_only_change, validate_python
+    from codemods.fixers.suppress.fixer import SuppressOptions
+    from codemods.fixers.suppress.noqa import NoqaFixer
 
     out: dict[str, float] = {}
     c = time.process_time()

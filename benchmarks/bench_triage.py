@@ -52,7 +52,7 @@ def baseline(path: Path) -> int:
 
 
 def run_triage(path: Path) -> int:
-    from codemods.triage import triage
+    from codemods.commands.triage import triage
 
     result = triage([path], root=CACHE, out=CACHE / "reports")
     return result.failures
@@ -60,7 +60,7 @@ def run_triage(path: Path) -> int:
 
 PROBE = """
 import resource, sys, json
-from codemods.triage import triage
+from codemods.commands.triage import triage
 r = triage([sys.argv[1]], root=sys.argv[2], out=sys.argv[2] + "/reports")
 print(json.dumps({"failures": r.failures, "lines": r.lines,
                   "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
@@ -68,7 +68,7 @@ print(json.dumps({"failures": r.failures, "lines": r.lines,
 
 IDLE = """
 import resource, json
-import codemods.triage.core, codemods.triage.render, junitparser, rich.table
+import codemods.commands.triage.core, codemods.commands.triage.render, junitparser, rich.table
 print(json.dumps({"maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 

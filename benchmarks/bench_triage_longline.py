@@ -1,6 +1,6 @@
 """Benchmark ``stabfix triage`` on a log with one very long line (the regex backtracking guard).
 
-Each run is a whole fresh process (``python -m codemods.triage.cli LOG --json --quiet``), so the
+Each run is a whole fresh process (``python -m codemods.commands.triage.cli LOG --json --quiet``), so the
 time includes interpreter start-up. The log holds a short header and one ``FAILED ...`` summary
 line padded to the given size with text that used to make the triage regexes backtrack
 quadratically. Prints the median of the runs for each keyword scan (grep, pure Python), line kind
@@ -49,7 +49,7 @@ def make_log(path: Path, size: int, kind: str = "token") -> None:
 def run_once(log: Path, timeout: float, env: dict[str, str]) -> tuple[float, bool | None]:
     start = time.perf_counter()
     try:
-        proc = subprocess.run([sys.executable, "-m", "codemods.triage.cli", str(log), "--json", "--quiet",
+        proc = subprocess.run([sys.executable, "-m", "codemods.commands.triage.cli", str(log), "--json", "--quiet",
                                "--root", str(log.parent), "--out", str(log.parent / "o")],
                               capture_output=True, text=True, timeout=timeout, check=False, env=env)
     except subprocess.TimeoutExpired:

@@ -49,9 +49,9 @@ def main() -> int:
     args = parser.parse_args()
 
     import codemods
-    from codemods.prisma.engine import DiffRequest, diff_many, is_empty
-    from codemods.prisma.migrations import migration_dirs, next_stamp
-    from codemods.prisma.schema import parse
+    from codemods.fixers.prisma.migrations import migration_dirs, next_stamp
+    from codemods.fixers.prisma.schema import parse
+    from codemods.fixers.prisma.schema_engine import DiffRequest, diff_many, is_empty
 
     ok = True
     dirs = {f"{n}-{v}": fetch(n, v, args.cache) for n, v in SDISTS}

@@ -1,4 +1,4 @@
-"""Corpus check of codemods.yamlsplice on real YAML files (LiteLLM's sdist and CI files).
+"""Corpus check of codemods.edit.yamlsplice on real YAML files (LiteLLM's sdist and CI files).
 
 For every string scalar of every file: each value character that the splicer maps to the source
 must be that very character (the map is exact), and one alphanumeric character per scalar is
@@ -46,8 +46,8 @@ def yaml_from_sdist(archive: Path, dest: Path) -> list[Path]:
 
 
 def check_file(path: Path, stats: dict[str, int], failures: list[str]) -> None:
+    from codemods.edit.yamlsplice import YamlSource
     from codemods.errors import StabfixError
-    from codemods.yamlsplice import YamlSource
 
     try:
         text = path.read_bytes().decode("utf-8-sig")

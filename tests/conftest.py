@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+#: fixture trees hold test modules of their own (the fixers' input): data, not tests to collect
+collect_ignore = ["fixtures"]
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = REPO_ROOT.parent / "shared"
 STABFIX = Path(sys.executable).with_name("stabfix")
@@ -24,7 +27,7 @@ for key, value in {
 @pytest.fixture
 def sample_repo(tmp_path: Path) -> Path:
     """A fresh copy of the embedded sample repository, committed with git."""
-    from codemods.demo import copy_sample
+    from codemods.commands.demo import copy_sample
 
     return copy_sample(tmp_path / "repo")
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import REPO_ROOT, run_stabfix
+from tests.conftest import REPO_ROOT, run_stabfix
 
 
 @pytest.fixture(scope="module")
@@ -26,9 +26,9 @@ def test_wheel_ships_templates_sample_and_marker(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "codemods/templates/migrations/migration.sql.j2" in names
     assert "codemods/py.typed" in names
-    assert "codemods/sample_repo/.circleci/config.yml" in names
-    assert "codemods/sample_repo/litellm/proxy/schema.prisma" in names
-    assert not any(n.startswith("codemods/sample_repo/") and "__pycache__" in n for n in names)
+    assert "codemods/commands/sample_repo/.circleci/config.yml" in names
+    assert "codemods/commands/sample_repo/litellm/proxy/schema.prisma" in names
+    assert not any(n.startswith("codemods/commands/sample_repo/") and "__pycache__" in n for n in names)
 
 
 @pytest.mark.slow
@@ -57,5 +57,5 @@ def test_demo_touches_nothing_of_the_user(tmp_path: Path) -> None:
     assert demo.returncode == 0, demo.stderr
     assert "$ stabfix apply xdist-group" in demo.stdout and "+pytestmark" in demo.stdout
     assert sorted(p.name for p in tmp_path.iterdir()) == before
-    sample = REPO_ROOT / "src" / "codemods" / "sample_repo" / "tests" / "local_testing" / "test_router_heavy.py"
+    sample = REPO_ROOT / "src" / "codemods" / "commands" / "sample_repo" / "tests" / "local_testing" / "test_router_heavy.py"
     assert "pytestmark" not in sample.read_text()

@@ -21,12 +21,11 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import codemods
-from codemods.engine import run_one
+from codemods.core.contract import FileFixer, Outcome
+from codemods.core.engine import run_one
+from codemods.core.source import SourceFile, read_source
 from codemods.errors import StabfixError, ToolError
-from codemods.fixers.base import FileFixer, Outcome
-from codemods.source import SourceFile, read_source
-
-from .conftest import run_stabfix
+from tests.conftest import run_stabfix
 
 SOURCE = "import os\nimport sys\n\ncounter = 0\ncounter += 1\n"
 PAYLOADS = [

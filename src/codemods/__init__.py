@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._version import __version__
+from codemods._version import __version__
 
 if TYPE_CHECKING:
-    from .api import FixerInfo, Report, apply, list_fixers, make_plan, render_diff
-    from .errors import StabfixError
-    from .plan import Edit, FileChange, FileResult, Notice, Plan
+    from codemods.api import FixerInfo, Report, apply, list_fixers, make_plan, render_diff
+    from codemods.core.plan import Edit, FileChange, FileResult, Notice, Plan
+    from codemods.errors import StabfixError
 
 __all__ = [
     "Edit", "FileChange", "FileResult", "FixerInfo", "Notice", "Plan", "Report", "StabfixError",
@@ -28,8 +28,8 @@ __all__ = [
 
 _LAZY = {
     "apply": "api", "make_plan": "api", "list_fixers": "api", "render_diff": "api", "Report": "api",
-    "FixerInfo": "api", "StabfixError": "errors", "Edit": "plan", "FileChange": "plan",
-    "FileResult": "plan", "Notice": "plan", "Plan": "plan",
+    "FixerInfo": "api", "StabfixError": "errors", "Edit": "core.plan", "FileChange": "core.plan",
+    "FileResult": "core.plan", "Notice": "core.plan", "Plan": "core.plan",
 }
 
 

@@ -22,15 +22,18 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from ._version import __version__
+from codemods._version import __version__
 
 if TYPE_CHECKING:
-    from .api import Report
+    from codemods.api import Report
 
-#: top-level commands that live in their own modules: name -> "module:attribute" (a click command)
+#: top-level commands that live in their own modules: name -> "module:attribute" (a click command).
+#: codemods.cli and codemods.commands are independent siblings (the import-linter layers contract in
+#: pyproject.toml): the CLI knows the commands only by these names, and commands never import it.
 EXTRA_COMMANDS: dict[str, str] = {
-    "triage": "codemods.triage.cli:command",
-    "ci": "codemods.circleci:group",
+    "demo": "codemods.commands.demo:command",
+    "triage": "codemods.commands.triage.cli:command",
+    "ci": "codemods.commands.circleci:group",
 }
 
 
@@ -76,7 +79,7 @@ def _interrupted(exc: KeyboardInterrupt, apply: bool = True) -> NoReturn:
 @click.option("--json", "as_json", is_flag=True, help="Print the fixers as JSON.")
 def list_cmd(as_json: bool) -> None:
     """List the fixers, one line each."""
-    from .api import list_fixers
+    from codemods.api import list_fixers
 
     infos = list_fixers()
     if as_json:
@@ -91,16 +94,6 @@ def list_cmd(as_json: bool) -> None:
     width = max((len(i.name) for i in infos), default=0)
     for info in infos:
         click.echo(f"{info.name.ljust(width)}  {info.description}")
-
-
-@click.command("demo")
-@click.option("--keep", is_flag=True, help="Keep the temporary copy and print its path.")
-@click.option("--fixer", "fixers", multiple=True, help="Only these fixers (repeatable).")
-def demo_cmd(keep: bool, fixers: tuple[str, ...]) -> None:
-    """Copy the embedded sample repository to a temporary folder and dry-run every fixer there."""
-    from .demo import run_demo
-
-    raise SystemExit(run_demo(keep=keep, only=list(fixers)))
 
 
 def _plain(value: Any) -> Any:
@@ -186,21 +179,8 @@ def _progress_factory(enabled: bool) -> Any:
     return progress, stop
 
 
-def write_json(data: Any) -> None:
-    """Print ``data`` as indented JSON (msgspec: json's ``indent`` runs in pure Python, ~20x slower)."""
-    import msgspec
-
-    try:
-        blob = msgspec.json.format(msgspec.json.encode(data), indent=2)
-    except (msgspec.EncodeError, UnicodeEncodeError):  # e.g. lone surrogates from undecodable names
-        blob = json.dumps(data, indent=2).encode("utf-8", errors="surrogateescape")
-    sys.stdout.flush()
-    sys.stdout.buffer.write(blob + b"\n")
-    sys.stdout.buffer.flush()
-
-
 def _run_apply(name: str, params: dict[str, Any]) -> int:
-    from . import api
+    from codemods import api
 
     common = {k: params.pop(k) for k in list(params) if k in COMMON_NAMES}
     fixer_opts = {k: (list(v) if isinstance(v, tuple) else v) for k, v in params.items()}
@@ -231,7 +211,7 @@ def _run_apply(name: str, params: dict[str, Any]) -> int:
     try:
         _print_report(report, mode, common["as_json"], quiet)
     except KeyboardInterrupt:
-        from .writer import Interrupted
+        from codemods.core.writer import Interrupted
 
         raise Interrupted(len(report.changed) if report.applied else 0) from None
     return report.exit_code
@@ -243,6 +223,8 @@ def _print_report(report: Report, mode: str, as_json: bool, quiet: bool) -> None
         data = report.to_json()
         if mode != "write":
             data["diff"] = report.diff
+        from codemods.api import write_json
+
         write_json(data)
     else:
         if mode in ("diff", "check"):
@@ -260,13 +242,13 @@ class ApplyGroup(click.Group):
     """``stabfix apply FIXER``: one sub-command per registered fixer, built on demand."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        from . import registry
+        from codemods.core import registry
 
         return registry.names()
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        from . import options, registry
-        from .errors import StabfixError
+        from codemods.core import options, registry
+        from codemods.errors import StabfixError
 
         if cmd_name not in registry.FIXERS:
             return None
@@ -320,12 +302,11 @@ def cli() -> None:
 
 
 cli.add_command(list_cmd)
-cli.add_command(demo_cmd)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
-    from .errors import StabfixError
+    from codemods.errors import StabfixError
 
     args = sys.argv[1:] if argv is None else argv
     # A run builds tens of thousands of small containers (report entries, edits) and few cycles:

@@ -16,19 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from ..errors import FileFailure, StabfixError
-from ..options import option, split_list
-from ..plan import Edit
-from ..pytest_cmd import (
-    CiFile,
-    Invocation,
-    Site,
-    Splice,
-    apply_splices,
-    ci_files_to_edit,
-    line_at,
-)
-from .base import Context, DemoSpec, RepoFixer
+from codemods.ci.collect import ci_files_to_edit
+from codemods.ci.scan import CiFile, Site, line_at
+from codemods.ci.splice import Splice, apply_splices
+from codemods.core.context import Context
+from codemods.core.contract import DemoSpec, RepoFixer
+from codemods.core.options import option, split_list
+from codemods.core.plan import Edit
+from codemods.errors import FileFailure, StabfixError
+from codemods.testsuite.invocations import Invocation
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -69,7 +65,7 @@ class DistFixer(RepoFixer):
 
     def plan(self, ctx: Context) -> None:
         if self.options.dist_mode == "loadgroup":
-            from ..pins import find_pins, xdist_warning
+            from codemods.testsuite.pins import find_pins, xdist_warning
 
             warning = xdist_warning(find_pins(ctx.root))
             if warning:

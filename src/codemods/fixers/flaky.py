@@ -3,7 +3,7 @@
 pytest-retry reads ``flaky(retries=N, delay=S)``, pytest-rerunfailures ``flaky(reruns=N,
 reruns_delay=S)``; the two clash on the marker name, so the fixer writes the keywords of the one
 the project installs, detected from requirements files, pyproject.toml and CI configs
-(:mod:`codemods.pins`; ``--reruns`` in a CI command or addopts counts for pytest-rerunfailures).
+(:mod:`codemods.testsuite.pins`; ``--reruns`` in a CI command or addopts counts for pytest-rerunfailures).
 ``--plugin`` forces it. Tests come from ``--only`` node ids or ``--from-junit`` failures whose
 message matches ``--match`` (timeouts, connection errors, 5xx by default). An existing flaky mark
 is updated in place (the other plugin's keywords replaced, unrelated keywords kept), never doubled.
@@ -17,14 +17,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..errors import FileFailure, UsageError
-from ..junit import NodeIndex, load_selection, nodeid_for, report_unmatched
-from ..options import option
-from ..plan import Edit
-from .base import Context, DemoSpec, FileFixer, Outcome, SourceFile
+from codemods.core.context import Context
+from codemods.core.contract import DemoSpec, FileFixer, Outcome
+from codemods.core.options import option
+from codemods.core.plan import Edit
+from codemods.core.source import SourceFile
+from codemods.errors import UsageError
+from codemods.testsuite.junit import NodeIndex, load_selection, nodeid_for, report_unmatched
 
 if TYPE_CHECKING:
-    from ..testselect import NodeId
+    from codemods.testsuite.nodeids import NodeId
 
 PLUGINS = {
     "pytest-retry": ("retries", "delay"),
@@ -55,7 +57,7 @@ class Options:
 
 def detect_plugin(root: Path) -> tuple[str | None, list[str]]:
     """``(plugin, evidence)``: the one retry plugin the project uses, or None with what was found."""
-    from ..pins import DEFAULT_FILES, find_pins, mentions
+    from codemods.testsuite.pins import DEFAULT_FILES, find_pins, mentions
 
     found: dict[str, list[str]] = {name: [] for name in PLUGINS}
     pins = find_pins(root)
@@ -139,13 +141,15 @@ class FlakyFixer(FileFixer):
     def fix(self, source: SourceFile) -> Outcome:
         """Locate the tests with :mod:`ast` (fast) and splice decorator lines into the text."""
 
-        from ..testselect import selects
+        from codemods.testsuite.nodeids import selects
 
         text = source.text
         try:
             tree = ast.parse(text)
         except SyntaxError as exc:
-            raise FileFailure(f"syntax error: {exc.msg}; fix the file and run again", line=exc.lineno) from None
+            from codemods.edit.pyimports import syntax_failure  # libcst only on this path
+
+            raise syntax_failure(text, exc.msg, exc.lineno) from None
         nodes = self.index.for_file(source.rel)
         wanted = self.mark_kwargs()
         pytest_name = _pytest_alias(tree)

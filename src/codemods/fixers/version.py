@@ -20,10 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from ..errors import StabfixError, UsageError
-from ..options import option
-from ..plan import Edit
-from .base import Context, DemoSpec, RepoFixer
+from codemods.core.context import Context
+from codemods.core.contract import DemoSpec, RepoFixer
+from codemods.core.options import option
+from codemods.core.plan import Edit
+from codemods.errors import StabfixError, UsageError
 
 
 @dataclass

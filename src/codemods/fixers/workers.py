@@ -7,7 +7,7 @@ values are followed to where the number is written: ``-n << parameters.workers >
 (or command's) parameter default and the ``workers:`` values the workflows pass; ``-n "${WORKERS}"``
 to the step/job/workflow ``env`` value or the workflow input's default. Values are only ever
 lowered, ``auto``/``logical`` kept, unless ``--force``. Edits are splices of the original text,
-checked by parsing the result again (see :mod:`codemods.yamlsplice`).
+checked by parsing the result again (see :mod:`codemods.edit.yamlsplice`).
 """
 
 from __future__ import annotations
@@ -16,19 +16,14 @@ import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ..errors import FileFailure, StabfixError, UsageError
-from ..options import option, split_list
-from ..plan import Edit
-from ..pytest_cmd import (
-    CiFile,
-    Site,
-    Splice,
-    apply_splices,
-    ci_files_to_edit,
-    line_at,
-    select_jobs,
-)
-from .base import Context, DemoSpec, RepoFixer
+from codemods.ci.collect import ci_files_to_edit
+from codemods.ci.scan import CiFile, Site, line_at, select_jobs
+from codemods.ci.splice import Splice, apply_splices
+from codemods.core.context import Context
+from codemods.core.contract import DemoSpec, RepoFixer
+from codemods.core.options import option, split_list
+from codemods.core.plan import Edit
+from codemods.errors import FileFailure, StabfixError, UsageError
 
 _CIRCLE_REF = re.compile(r"<<\s*(pipeline\.)?parameters\.([\w-]+)\s*>>")
 _ENV_REF = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?|\$\{\{\s*env\.([\w-]+)\s*\}\}")

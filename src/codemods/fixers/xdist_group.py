@@ -15,15 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..errors import FileFailure, UsageError
-from ..options import option
-from ..plan import Edit, Notice, Plan
-from .base import Context, DemoSpec, FileFixer, Outcome, SourceFile
+from codemods.core.context import Context
+from codemods.core.contract import DemoSpec, FileFixer, Outcome
+from codemods.core.options import option
+from codemods.core.plan import Edit, Notice, Plan
+from codemods.core.source import SourceFile
+from codemods.errors import UsageError
 
 if TYPE_CHECKING:
     import libcst as cst
-
-_TEST_FILE = re.compile(r"^(test_.*|.*_test)\.py$")
 
 
 @dataclass
@@ -35,21 +35,13 @@ class Options:
     replace: bool = option(False, "Replace another xdist group already present instead of reporting it.")
 
 
-def _dotted(node: Any) -> str:
-    import libcst as cst
-
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        return f"{_dotted(node.value)}.{node.attr.value}"
-    return ""
-
-
 def _group_of(expr: Any) -> tuple[bool, str | None]:
     """(is an xdist_group mark, its group name if a literal) for one mark expression."""
     import libcst as cst
 
-    if not isinstance(expr, cst.Call) or not _dotted(expr.func).endswith("mark.xdist_group"):
+    from codemods.edit.pyimports import dotted_name
+
+    if not isinstance(expr, cst.Call) or not (dotted_name(expr.func) or "").endswith("mark.xdist_group"):
         return False, None
     for arg in expr.args:
         if (arg.keyword is None or arg.keyword.value == "name") and isinstance(arg.value, cst.SimpleString):
@@ -71,7 +63,7 @@ class XdistGroupFixer(FileFixer):
     )
 
     def prepare(self, ctx: Context) -> None:
-        from ..testselect import parse_node_ids
+        from codemods.testsuite.nodeids import parse_node_ids
 
         group = self.options.group
         if not group or not str(group).strip():
@@ -81,7 +73,7 @@ class XdistGroupFixer(FileFixer):
         self._nodes = parse_node_ids(self.options.only)
 
     def select(self, ctx: Context, files: list[Path]) -> list[Path]:
-        from ..testselect import for_file
+        from codemods.testsuite.nodeids import for_file, is_test_file
 
         out = []
         for f in files:
@@ -89,7 +81,7 @@ class XdistGroupFixer(FileFixer):
             if self._nodes:
                 if for_file(self._nodes, rel):
                     out.append(f)
-            elif _TEST_FILE.match(f.name) or f in ctx.paths:
+            elif is_test_file(f.name) or f in ctx.paths:
                 out.append(f)
         return out
 
@@ -102,14 +94,10 @@ class XdistGroupFixer(FileFixer):
 
     # -- the transform --------------------------------------------------------------------------
     def fix(self, source: SourceFile) -> Outcome:
-        import libcst as cst
+        from codemods.edit.pyimports import parse_module
+        from codemods.testsuite.nodeids import for_file
 
-        from ..testselect import for_file
-
-        try:
-            module = cst.parse_module(source.text)
-        except cst.ParserSyntaxError as exc:
-            raise parse_failure(source, exc) from None
+        module = parse_module(source.text)
         if source.rel.endswith("conftest.py") and self.options.scope == "module":
             return Outcome(status="skipped", reason="pytestmark in conftest.py does nothing")
         nodes = for_file(self._nodes, source.rel)
@@ -121,7 +109,7 @@ class XdistGroupFixer(FileFixer):
     def _mark(self, module: cst.Module, mark_src: str) -> tuple[cst.Module, cst.BaseExpression]:
         import libcst as cst
 
-        from ..imports import ensure_import
+        from codemods.edit.pyimports import ensure_import
 
         module, local = ensure_import(module, "pytest")
         return module, cst.parse_expression(f"{local}.mark.{mark_src}", config=module.config_for_parsing)
@@ -129,7 +117,7 @@ class XdistGroupFixer(FileFixer):
     def _fix_module(self, module: cst.Module, mark_src: str, source: SourceFile) -> Outcome:
         import libcst as cst
 
-        from ..imports import header_end
+        from codemods.edit.pyimports import header_end
 
         group = self.options.group
         assigns = [
@@ -201,7 +189,7 @@ class XdistGroupFixer(FileFixer):
     def _fix_defs(self, module: cst.Module, mark_src: str, nodes: list[Any], source: SourceFile) -> Outcome:
         import libcst as cst
 
-        from ..testselect import selects
+        from codemods.testsuite.nodeids import selects
 
         scope = self.options.scope
         group = self.options.group
@@ -287,8 +275,8 @@ class XdistGroupFixer(FileFixer):
 
     # -- run-level warnings ---------------------------------------------------------------------
     def finish(self, ctx: Context, plan: Plan) -> None:
-        from .. import pins
-        from ..testselect import same_file
+        from codemods.testsuite import pins
+        from codemods.testsuite.nodeids import same_file
 
         for n in self._nodes:
             if not any(same_file(n.path, f.path) for f in plan.files):
@@ -307,7 +295,7 @@ class XdistGroupFixer(FileFixer):
 def loadgroup_warning(root: Path, grouped: list[str]) -> str | None:
     """A warning when the pytest invocations that run the ``grouped`` files (root-relative) do not
     pass ``--dist loadgroup`` (the marks then do nothing), or when nothing runs pytest with xdist."""
-    from ..ci_scan import dist_modes
+    from codemods.ci.scan import dist_modes
 
     modes = dist_modes(root)
     if not modes:
@@ -323,17 +311,6 @@ def loadgroup_warning(root: Path, grouped: list[str]) -> str | None:
         return (f"the pytest invocations that run these tests do not pass --dist loadgroup ({places}): the "
                 "xdist_group marks do nothing there until they do (`stabfix apply dist --mode loadgroup`)")
     return None
-
-
-def parse_failure(source: SourceFile, exc: Any) -> FileFailure:
-    """A FileFailure for a file libcst cannot parse: a syntax error, or (when this Python accepts
-    the file) a construct libcst's parser does not support, said as such."""
-    from ..engine import _compiles
-
-    first = str(exc.message).splitlines()[0]
-    if _compiles(source.text, source.rel) is None:
-        return FileFailure(f"libcst cannot parse this valid Python ({first}); left untouched", line=exc.raw_line)
-    return FileFailure(f"syntax error: {first}; fix it first", line=exc.raw_line)
 
 
 def _assign_target(node: Any) -> str | None:

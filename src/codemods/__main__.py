@@ -1,0 +1,5 @@
+"""``python -m codemods``: the ``stabfix`` command, for environments without the console script."""
+
+from codemods.cli import main
+
+main()

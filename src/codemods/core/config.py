@@ -1,0 +1,57 @@
+"""Configuration: ``[tool.stabfix]`` in the target repository's pyproject.toml.
+
+Top-level keys apply to every fixer (``include``, ``exclude``, ``jobs``, ``gitignore``); a sub-table
+``[tool.stabfix.<fixer>]`` holds that fixer's options (validated against its Options dataclass).
+An unknown key is an error that names it.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from codemods.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+GLOBAL_KEYS = {
+    "include": list,
+    "exclude": list,
+    "jobs": int,
+    "gitignore": bool,
+}
+
+
+def load(root: Path, fixer_names: list[str], shared_tables: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The ``[tool.stabfix]`` table of ``root/pyproject.toml`` (empty when there is none)."""
+    path = root / "pyproject.toml"
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read it: {exc}; fix the TOML or pass --root", path="pyproject.toml") from None
+    table = data.get("tool", {}).get("stabfix", {})
+    if not isinstance(table, dict):
+        raise ConfigError("[tool.stabfix] must be a table", path="pyproject.toml")
+    for key, value in table.items():
+        if isinstance(value, dict):
+            if key not in fixer_names and key not in shared_tables:
+                raise ConfigError(
+                    f"[tool.stabfix.{key}]: unknown fixer `{key}` (fixers: {', '.join(fixer_names)})",
+                    path="pyproject.toml",
+                )
+            continue
+        expected = GLOBAL_KEYS.get(key)
+        if expected is None:
+            raise ConfigError(
+                f"[tool.stabfix]: unknown key `{key}` (known keys: {', '.join(sorted(GLOBAL_KEYS))})",
+                path="pyproject.toml",
+            )
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise ConfigError(f"[tool.stabfix]: `{key}` must be a {expected.__name__}", path="pyproject.toml")
+    return table

@@ -1,0 +1,295 @@
+"""The engine: discover, pre-filter, run a fixer (in a process pool when there are many files),
+validate what it proposes, and hand back a :class:`~codemods.core.plan.Plan`. It knows no fixer by name.
+
+Validation: every changed Python file must parse again; a fixer output that does not parse is a
+failure for that file (reported, not written). Edits that a fixer declares as touching trailing
+comments only are checked line by line instead (:func:`comment_only_change`), which proves the same
+for them at a fraction of the cost; a false claim fails the file (no fallback to a full parse, which
+would accept new code). A file that does not decode, or that a fixer rejects
+(:class:`~codemods.errors.FileFailure`), is failed too; the other files go on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from codemods.core.context import Context
+from codemods.core.contract import FileFixer, Fixer, Outcome, RepoFixer
+from codemods.core.plan import FileChange, FileResult, Notice, Plan
+from codemods.core.source import SourceFile, decode, is_generated, read_source
+from codemods.core.validate import comment_only_change, validate_python
+from codemods.errors import FileFailure
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
+#: below this many candidate files a pool costs more than it saves
+POOL_THRESHOLD = 48
+
+Progress = Callable[[int, int], None]
+
+
+def run_one(fixer: FileFixer, source: SourceFile) -> FileResult:
+    """Run a file fixer on one decoded file and turn its outcome into a validated result."""
+    try:
+        outcome: Outcome = fixer.fix(source)
+    except FileFailure as exc:
+        where = f"line {exc.line}: " if exc.line else ""
+        return FileResult(source.rel, "failed", where + exc.message)
+    except RecursionError:
+        return FileResult(source.rel, "failed", "too deeply nested for the parser")
+    result = _decide(fixer, source, outcome)
+    result.notices = [n if n.path else Notice(n.message, source.rel, n.line, n.level) for n in outcome.notices]
+    return result
+
+
+def _decide(fixer: FileFixer, source: SourceFile, outcome: Outcome) -> FileResult:
+    edits = outcome.edits
+    if outcome.text is None or outcome.text == source.text:
+        status = outcome.status if outcome.status in ("skipped", "failed") else "unchanged"
+        return FileResult(source.rel, status, outcome.reason, edits)  # type: ignore[arg-type]
+    if outcome.comment_lines is not None:
+        # a claim to touch comments only is checked, and a false claim fails the file: falling back
+        # to a full parse would accept new code that still parses (e.g. a code field from a report
+        # that carries a newline and a statement)
+        if not comment_only_change(source.text, outcome.text, outcome.comment_lines):
+            return FileResult(
+                source.rel, "failed",
+                f"stabfix bug: the {fixer.name} edit changes more than trailing comments; nothing written",
+                edits,
+            )
+    elif source.is_python:
+        err = validate_python(source, outcome.text)
+        if err is not None:
+            return FileResult(
+                source.rel, "failed",
+                f"stabfix bug: the {fixer.name} output does not parse ({err}); nothing written", edits,
+            )
+    try:
+        new = source.encode(outcome.text)
+    except UnicodeEncodeError:
+        return FileResult(source.rel, "failed", f"the new text cannot be encoded as {source.encoding}", edits)
+    reason = outcome.reason or f"{len(edits)} edit(s)"
+    return FileResult(source.rel, "changed", reason, edits, FileChange(source.rel, source.raw, new, reason))
+
+
+# -- process pool: the fixer is sent once per worker, then only paths travel ------------------------
+_WORKER_FIXER: FileFixer | None = None
+
+
+def _init_worker(fixer: FileFixer) -> None:
+    global _WORKER_FIXER
+    _WORKER_FIXER = fixer
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 10000))
+
+
+def _load(fixer: FileFixer, path: Path, rel: str, *, screen: bool = True) -> SourceFile | FileResult:
+    """Read one file, and screen it (generated: skipped; pre-filtered out: unchanged).
+
+    Returns the source when the fixer must see it, else the file's result.
+    """
+    try:
+        source = read_source(path, rel)
+    except FileFailure as exc:
+        return FileResult(rel, "failed", exc.message)
+    except OSError as exc:
+        return FileResult(rel, "failed", f"cannot read: {exc.strerror}")
+    if screen and is_generated(source.raw):
+        return FileResult(rel, "skipped", "generated file (@generated)")
+    if screen and not fixer.prefilter(source):
+        return FileResult(rel, "unchanged", "")
+    return source
+
+
+def _work(item: tuple[str, str, bool]) -> FileResult:
+    """One file in a worker process; ``item`` is (path, rel, screen it here)."""
+    path, rel, screen = item
+    assert _WORKER_FIXER is not None
+    loaded = _load(_WORKER_FIXER, Path(path), rel, screen=screen)
+    return loaded if isinstance(loaded, FileResult) else _guarded(_WORKER_FIXER, loaded)
+
+
+def _work_chunk(chunk: list[tuple[str, str, bool]]) -> list[FileResult]:
+    return [_work(item) for item in chunk]
+
+
+def _guarded(fixer: FileFixer, source: SourceFile) -> FileResult:
+    try:
+        return run_one(fixer, source)
+    except Exception as exc:  # a fixer bug must not take the whole run down
+        return FileResult(source.rel, "failed", f"stabfix bug in {fixer.name}: {type(exc).__name__}: {exc}")
+
+
+# -- interrupts: the parent handles them (SIGINT, SIGTERM), terminating its workers ----------------
+_INTERRUPTS = {signal.SIGINT, signal.SIGTERM}
+#: live process pools -> the thread whose run uses each (see stop_workers)
+_POOLS: dict[ProcessPoolExecutor, int] = {}
+
+
+def _start_worker(fixer: FileFixer) -> None:
+    """A worker's initializer: ignore Ctrl-C (sent to the whole process group), die of SIGTERM."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _INTERRUPTS)
+    _init_worker(fixer)
+
+
+@contextlib.contextmanager
+def _interrupts_blocked() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM back (delivered on exit): workers started here inherit the mask, so
+    none is interrupted before its initializer ignores SIGINT."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _INTERRUPTS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool now: terminate its workers (killed after 1 s); its queued work fails."""
+    _POOLS.pop(pool, None)
+    procs = list((pool._processes or {}).values())  # None once shut down
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        proc.join(1)
+        if proc.exitcode is None:
+            proc.kill()
+            proc.join()
+    # A worker killed while sending a result leaves half a message in the pipe, which the pool's
+    # thread would wait to complete forever: with our copy of the write end closed, that read ends.
+    if pool._result_queue is not None:
+        getattr(pool._result_queue, "_writer").close()  # noqa: B009 - private, not in the stubs
+    pool.shutdown()  # its thread ends now (left running, it races the interpreter's exit in 3.11)
+
+
+def stop_workers() -> None:
+    """Terminate the worker processes of the runs of this thread (on an interrupt: a suspended
+    :func:`_pool` generator would only stop them when it is collected)."""
+    for pool, owner in list(_POOLS.items()):
+        if owner == threading.get_ident():
+            _terminate(pool)
+
+
+def _pool(
+    fixer: FileFixer, items: list[tuple[str, str, bool]], jobs: int, progress: Progress | None
+) -> Iterator[FileResult]:
+    """Run the fixer over ``(path, rel, screen)`` items in worker processes (only paths cross over)."""
+    from concurrent.futures import ProcessPoolExecutor  # multiprocessing: only when pooling
+
+    total = len(items)
+    jobs = max(1, min(jobs, total))  # never more workers than files
+    # chunks of ~10-50 ms of work: fewer hand-offs through the main process, a short tail
+    chunk = max(1, min(48, total // (jobs * 12)))
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker, initargs=(fixer,))
+    _POOLS[pool] = threading.get_ident()
+    try:
+        with _interrupts_blocked():  # the workers start here
+            futures = [pool.submit(_work_chunk, items[i:i + chunk]) for i in range(0, total, chunk)]
+        # (not pool.map: stopped, it cancels its futures, which trips the stopping pool in 3.11)
+        for i, result in enumerate(itertools.chain.from_iterable(f.result() for f in futures), 1):
+            if progress:
+                progress(i, total)
+            yield result
+    except BaseException:  # an interrupt, or the caller stopped early: no result is wanted
+        _terminate(pool)
+        raise
+    pool.shutdown()
+    _POOLS.pop(pool, None)
+
+
+def _run_files(fixer: FileFixer, ctx: Context, progress: Progress | None) -> Iterator[FileResult]:
+    """Read and pre-filter every file here; parse only the candidates (in a pool when many).
+
+    A fixer that names its candidates up front (:meth:`FileFixer.candidates`) has nothing to
+    pre-filter: with many files, the workers read them and the main process reads none.
+    """
+    known = fixer.candidates(ctx)
+    found = ctx.discover(fixer.suffixes) if known is None else ctx.filter(known, fixer.suffixes)
+    files = fixer.select(ctx, found)
+    jobs = default_jobs(max(1, ctx.jobs))
+    if known is not None and jobs > 1 and len(files) >= POOL_THRESHOLD:
+        yield from _pool(fixer, [(str(f), ctx.rel(f), True) for f in files], jobs, progress)
+        return
+    candidates: list[SourceFile] = []
+    for f in files:
+        loaded = _load(fixer, f, ctx.rel(f))
+        if isinstance(loaded, FileResult):
+            yield loaded
+        else:
+            candidates.append(loaded)
+    total = len(candidates)
+    if jobs > 1 and total >= POOL_THRESHOLD:
+        items = [(str(s.path), s.rel, False) for s in candidates]  # screened here already
+        del candidates  # workers read the files themselves: only paths cross the process boundary
+        yield from _pool(fixer, items, jobs, progress)
+    else:
+        for i, source in enumerate(candidates, 1):
+            result = _guarded(fixer, source)
+            if progress:
+                progress(i, total)
+            yield result
+
+
+def run_fixer(
+    fixer: Fixer, ctx: Context, progress: Progress | None = None,
+    on_change: Callable[[FileChange], None] | None = None,
+) -> Plan:
+    """Plan one fixer over the context (no writes).
+
+    ``on_change`` sees each file fixer's change as soon as it is validated (the writer stages it
+    while the other files are still being planned).
+    """
+    fixer.prepare(ctx)
+    plan = Plan(fixer=fixer.name, root=ctx.root)
+    if isinstance(fixer, FileFixer):
+        for result in _run_files(fixer, ctx, progress):
+            plan.files.append(result)
+            plan.notices.extend(result.notices)
+            if on_change is not None and result.change is not None:
+                on_change(result.change)
+    elif isinstance(fixer, RepoFixer):
+        fixer.plan(ctx)
+        plan.files.extend(ctx.results())
+        _validate_repo_changes(ctx, plan)
+    else:  # pragma: no cover - contract violation
+        raise TypeError(f"{type(fixer).__name__} must subclass FileFixer or RepoFixer")
+    fixer.finish(ctx, plan)
+    plan.notices = ctx.notices + plan.notices
+    return plan
+
+
+def _validate_repo_changes(ctx: Context, plan: Plan) -> None:
+    """Re-parse Python files that a repo fixer changed (file fixers were checked in run_one)."""
+    for i, result in enumerate(plan.files):
+        change = result.change
+        if change is None or not change.path.endswith((".py", ".pyi")) or change.is_creation:
+            continue
+        source = read_source(ctx.root / change.path, change.path)
+        try:
+            new_text, _, _ = decode(change.new, source.path, python=True)
+        except FileFailure:
+            continue
+        err = validate_python(source, new_text)
+        if err is not None:
+            plan.files[i] = FileResult(
+                result.path, "failed", f"stabfix bug: output does not parse ({err}); nothing written", result.edits
+            )
+
+
+def default_jobs(requested: int | None = None) -> int:
+    """Worker processes: ``requested`` (default: one per CPU), never more than the CPUs."""
+    cpus = os.cpu_count() or 1
+    return max(1, min(requested or cpus, cpus))

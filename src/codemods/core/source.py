@@ -1,0 +1,111 @@
+"""Reading files faithfully: encoding, BOM and line endings kept so that edits can be encoded back.
+
+Python files honour PEP 263 encoding cookies; every other text file is UTF-8 (with or without a
+BOM). The decoded ``text`` keeps the original line endings (no newline translation), so a fixer
+that changes one line leaves CRLF files CRLF.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+from dataclasses import dataclass
+from pathlib import Path
+
+from codemods.errors import FileFailure
+
+BOM = b"\xef\xbb\xbf"
+
+
+@dataclass
+class SourceFile:
+    """One file as read: raw bytes plus the decoded text and how to encode it back."""
+
+    path: Path  # absolute
+    rel: str  # POSIX path relative to the root
+    raw: bytes
+    text: str
+    encoding: str
+    bom: bool
+
+    @property
+    def newline(self) -> str:
+        """The file's dominant line ending (``\\n`` when it has none)."""
+        crlf = self.text.count("\r\n")
+        lf = self.text.count("\n") - crlf
+        cr = self.text.count("\r") - crlf
+        if crlf >= lf and crlf >= cr and crlf:
+            return "\r\n"
+        if cr > lf:
+            return "\r"
+        return "\n"
+
+    @property
+    def is_python(self) -> bool:
+        return self.path.suffix in (".py", ".pyi")
+
+    def encode(self, text: str) -> bytes:
+        """Encode new text the way this file was encoded (same codec, same BOM)."""
+        data = text.encode(self.encoding)
+        return BOM + data if self.bom else data
+
+
+def decode(raw: bytes, path: Path, *, python: bool) -> tuple[str, str, bool]:
+    """Return ``(text, encoding, bom)``; raise :class:`FileFailure` when the bytes do not decode."""
+    bom = raw.startswith(BOM)
+    body = raw[3:] if bom else raw
+    encoding = "utf-8"
+    if python:
+        try:
+            enc, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+        except SyntaxError as exc:
+            if "invalid or missing encoding declaration" in str(exc):
+                raise FileFailure(
+                    "not valid utf-8 and no encoding declared; convert the file to UTF-8 or declare its "
+                    "encoding (PEP 263)") from None
+            raise FileFailure(f"bad encoding declaration: {exc}") from None
+        encoding = "utf-8" if enc in ("utf-8-sig", "utf-8") else enc
+    try:
+        text = body.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = body[: exc.start].count(b"\n") + 1
+        raise FileFailure(
+            f"not valid {encoding} (byte {exc.start}, line {line}); convert the file to UTF-8 "
+            "or declare its encoding",
+            line=line,
+        ) from None
+    except LookupError:
+        raise FileFailure(f"unknown encoding {encoding!r} declared") from None
+    return text, encoding, bom
+
+
+def read_source(path: Path, rel: str) -> SourceFile:
+    """Read and decode one file."""
+    raw = path.read_bytes()
+    python = path.suffix in (".py", ".pyi")
+    if b"\x00" in raw:  # anywhere: a C scan, fast even for big files
+        raise FileFailure("binary file (contains NUL bytes)")
+    text, encoding, bom = decode(raw, path, python=python)
+    return SourceFile(path=path, rel=rel, raw=raw, text=text, encoding=encoding, bom=bom)
+
+
+_EOL = re.compile(r"(\r\n|\r|\n)")
+
+
+def split_lines(text: str) -> tuple[list[str], list[str] | None]:
+    """Each line's text without its ending, and the endings (None: every line but the last ends
+    with ``\n``). Only ``\r\n``, ``\r`` and ``\n`` end a line, as for Python's tokenizer
+    (``str.splitlines`` knows more). The last item is the text after the last line ending."""
+    if "\r" in text:
+        pieces = _EOL.split(text)
+        return pieces[0::2], pieces[1::2]
+    return text.split("\n"), None  # the common case, in C
+
+
+_GENERATED = re.compile(rb"@generated\b")
+
+
+def is_generated(raw: bytes) -> bool:
+    """True when the file's head carries the ``@generated`` marker (Meta/Fixit convention)."""
+    return bool(_GENERATED.search(raw[:2048]))

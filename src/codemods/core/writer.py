@@ -1,0 +1,333 @@
+"""Applying a plan: atomic writes that refuse stale files and never leave the root.
+
+Each new content goes to a temporary file beside its target, is fsynced, given the original
+file's permission bits, and renamed over the original (``os.replace`` is atomic on POSIX and
+Windows): a file is never seen half-written, whatever happens to the process or the machine. The
+folders are not fsynced after the renames (nor does git): after a power cut within the few seconds
+the filesystem takes to commit them, a file may show its old content again, never a mix.
+
+Before any rename, every target is checked: inside the root once symlinks are resolved, and its
+current bytes equal to the bytes the fixer read. A check that fails refuses the whole plan and
+removes the temporary files, so a run either writes every change or none. A file that its owner may
+not write (mode without ``u+w``) or that another user owns is refused the same way: the rename
+would replace it with a file of ours.
+
+An interrupt (``KeyboardInterrupt``) stops the threads at once: a file being written or renamed
+finishes, the others are left as they were, and every temporary file is removed; :attr:`Writer.written`
+counts the files put in place.
+
+:class:`Writer` can *stage* changes while the plan is still being made (the engine hands it each
+changed file as it comes): temporary files are written by a few threads, in parallel with the
+fixers, and :meth:`Writer.commit` then only checks and renames. Staging writes nothing a user sees
+under a file's own name; :meth:`Writer.discard` removes what was staged but not committed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import stat
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from types import TracebackType
+
+from codemods.core.plan import FileChange
+from codemods.errors import StabfixError
+
+#: threads that write, fsync and rename files in parallel (the waits are on the disk)
+WRITE_THREADS = 8
+
+_serial = itertools.count()
+
+
+class _Targets:
+    """Resolve each change's path with symlinks followed: one ``lstat`` per folder and per file,
+    folders resolved from their (cached) parent."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = os.path.realpath(root)
+        self.prefix = self.root.rstrip(os.sep) + os.sep
+        self.folders: dict[str, str] = {"": self.root}
+        self.paths: dict[str, Path] = {}
+
+    def _folder(self, rel: str) -> str:
+        real = self.folders.get(rel)
+        if real is None:
+            parent, _, name = rel.rpartition("/")
+            real = os.path.join(self._folder(parent), name)
+            if name in ("", ".", "..") or os.path.islink(real):
+                real = os.path.realpath(real)
+            self.folders[rel] = real
+        return real
+
+    def __call__(self, change: FileChange) -> Path:
+        rel = change.path
+        known = self.paths.get(rel)
+        if known is not None:
+            return known
+        folder, _, name = rel.rpartition("/")
+        full = os.path.join(self._folder(folder), name)
+        if name in ("", ".", "..") or os.path.islink(full):
+            full = os.path.realpath(full)
+        if not (full + os.sep).startswith(self.prefix) or full == self.root:
+            raise StabfixError(
+                "refusing to write outside the repository root (symlink or '..' in the path)", path=rel
+            )
+        path = self.paths[rel] = Path(full)
+        return path
+
+
+def _check_one(path: Path, change: FileChange) -> None:
+    if change.is_creation:
+        if path.exists() or path.is_symlink():
+            raise StabfixError("exists already (created since the plan was made); nothing written", change.path)
+        return
+    try:
+        current = path.read_bytes()
+    except FileNotFoundError:
+        raise _deleted(change) from None
+    if current != change.old:
+        raise StabfixError("changed during the run; nothing written, run stabfix again", change.path)
+
+
+def _check_writable(path: Path, change: FileChange) -> int:
+    """The permission bits of ``path``; refuse a file we must not replace by a rename."""
+    st = path.stat()
+    if not st.st_mode & stat.S_IWUSR:
+        raise StabfixError("write-protected (its owner may not write it); nothing written", change.path)
+    if hasattr(os, "geteuid") and st.st_uid != os.geteuid():
+        raise StabfixError(f"owned by another user (uid {st.st_uid}); nothing written", change.path)
+    return stat.S_IMODE(st.st_mode)
+
+
+def _temp_beside(path: Path, data: bytes, mode: int) -> Path:
+    """Write ``data`` to a new fsynced temporary file in ``path``'s folder; return its path."""
+    # a name unique to this process and write (O_EXCL refuses anything already there)
+    tmp = path.parent / f".{path.name}.{os.getpid()}-{next(_serial)}.stabfix-tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+    try:
+        try:
+            if hasattr(os, "fchmod"):
+                os.fchmod(fd, mode)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if not hasattr(os, "fchmod"):
+            os.chmod(tmp, mode)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return tmp
+
+
+def write_atomic(path: Path, data: bytes, mode: int | None = None) -> None:
+    """Write ``data`` to ``path`` through a fsynced temporary file and a rename."""
+    if mode is None:
+        mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644
+    tmp = _temp_beside(path, data, mode)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def _deleted(change: FileChange) -> StabfixError:
+    return StabfixError("was deleted during the run; nothing written, run stabfix again", change.path)
+
+
+def _cannot_write(change: FileChange, exc: OSError) -> StabfixError:
+    return StabfixError(f"cannot write: {exc.strerror}; nothing of this file was written", change.path)
+
+
+class Interrupted(KeyboardInterrupt):
+    """A run stopped by an interrupt after ``written`` files were put in place (each whole)."""
+
+    def __init__(self, written: int = 0) -> None:
+        super().__init__(written)
+        self.written = written
+
+
+class Writer:
+    """Stage changes early, commit them all at once (or none); usable as a context manager that
+    discards whatever was staged but not committed."""
+
+    #: files per task handed to a thread (one hand-off per file costs more than the write)
+    BATCH = 8
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._resolve = _Targets(root)
+        self._pool: ThreadPoolExecutor | None = None
+        # path -> (the change, its future temporary file, or the error that refuses the plan)
+        self._staged: dict[str, tuple[FileChange, Future[Path] | StabfixError]] = {}
+        self._batch: list[tuple[Path, FileChange, Future[Path]]] = []
+        self._stop = threading.Event()  # set on an interrupt: the threads start no other file
+        self._done: list[str] = []  # files put in place (list.append is atomic across threads)
+
+    @property
+    def written(self) -> int:
+        """How many files :meth:`commit` has put in place."""
+        return len(self._done)
+
+    def _threads(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=WRITE_THREADS, thread_name_prefix="stabfix-write")
+        return self._pool
+
+    def stage(self, change: FileChange) -> None:
+        """Start writing ``change``'s temporary file (existing files only; creations wait for commit)."""
+        if change.is_creation or change.path in self._staged:
+            return
+        try:
+            path = self._resolve(change)
+        except StabfixError as exc:
+            self._staged[change.path] = (change, exc)
+            return
+        future: Future[Path] = Future()
+        self._staged[change.path] = (change, future)
+        self._batch.append((path, change, future))
+        if len(self._batch) >= self.BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._batch:
+            self._threads().submit(self._stage_batch, self._batch)
+            self._batch = []
+
+    def _stage_batch(self, batch: list[tuple[Path, FileChange, Future[Path]]]) -> None:
+        for path, change, future in batch:
+            if self._stop.is_set():
+                future.cancel()
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(self._stage_one(path, change))
+            except BaseException as exc:
+                future.set_exception(exc)
+
+    @staticmethod
+    def _stage_one(path: Path, change: FileChange) -> Path:
+        try:
+            return _temp_beside(path, change.new, _check_writable(path, change))
+        except FileNotFoundError:
+            raise _deleted(change) from None
+        except OSError as exc:
+            raise _cannot_write(change, exc) from None
+
+    def commit(self, changes: list[FileChange]) -> None:
+        """Check every change, then put them all in place; refuse all of them on any problem."""
+        for change in changes:
+            entry = self._staged.get(change.path)
+            if entry is not None and entry[0] is not change:
+                self._forget(change.path)
+            self.stage(change)
+        self._flush()
+        try:
+            self._commit(changes)
+        except BaseException:
+            self._stop.set()  # e.g. an interrupt: no other file is started; discard() cleans up
+            raise
+
+    def _commit(self, changes: list[FileChange]) -> None:
+        targets: list[tuple[Path, FileChange, Path | None]] = []
+        for change in changes:
+            if change.is_creation:
+                targets.append((self._resolve(change), change, None))
+                continue
+            staged = self._staged[change.path][1]
+            if isinstance(staged, StabfixError):
+                raise staged
+            tmp = staged.result()  # raises the staging error, if any
+            targets.append((self._resolve(change), change, tmp))
+        for path, change, _ in targets:  # every file as the fixer read it, right before any rename
+            _check_one(path, change)
+        step = self.BATCH
+        futures = [self._threads().submit(self._put_batch, targets[i:i + step]) for i in range(0, len(targets), step)]
+        errors = [exc for f in futures for exc in f.result()]
+        done = {c.path for c in changes}
+        self._staged = {p: e for p, e in self._staged.items() if p not in done}
+        if errors:
+            raise errors[0]
+
+    def _put_batch(self, batch: list[tuple[Path, FileChange, Path | None]]) -> list[BaseException]:
+        errors: list[BaseException] = []
+        for path, change, tmp in batch:
+            if self._stop.is_set():
+                break  # the temporary files left are discard()'s
+            try:
+                self._put(path, change, tmp)
+                self._done.append(change.path)
+            except BaseException as exc:
+                errors.append(exc)
+        return errors
+
+    @staticmethod
+    def _put(path: Path, change: FileChange, tmp: Path | None) -> None:
+        try:
+            if tmp is None:  # a creation
+                if not path.parent.exists():
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                write_atomic(path, change.new, change.mode if change.mode is not None else 0o644)
+                return
+            os.replace(tmp, path)
+        except OSError as exc:
+            if tmp is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+            raise _cannot_write(change, exc) from None
+
+    def _forget(self, rel: str) -> None:
+        self._flush()  # its future may still sit in the batch
+        entry = self._staged.pop(rel, None)
+        if entry is None or isinstance(entry[1], StabfixError):
+            return
+        future = entry[1]
+        with contextlib.suppress(Exception):
+            tmp = future.result()
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+
+    def discard(self) -> None:
+        """Remove every staged temporary file that was not committed; stop the threads (a file
+        being written finishes, no other is started)."""
+        self._stop.set()
+        futures = [entry for _, entry in self._staged.values() if isinstance(entry, Future)]
+        for future in futures:
+            future.cancel()  # not started yet: never will be
+        self._batch, self._staged = [], {}
+        step = self.BATCH * 4  # removed by the threads too: an unlink may wait on a busy disk
+        for i in range(0, len(futures), step):
+            self._threads().submit(self._remove, futures[i:i + step])
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        self._stop.clear()
+
+    @staticmethod
+    def _remove(futures: list[Future[Path]]) -> None:
+        """Remove the temporary files of staged changes (each cancelled, or done by now or soon)."""
+        for future in futures:
+            with contextlib.suppress(Exception):  # cancelled or failed: no file; or gone already
+                os.unlink(future.result())
+
+    def __enter__(self) -> Writer:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.discard()
+
+
+def apply_changes(root: Path, changes: list[FileChange]) -> None:
+    """Check every change, then write them all (each atomically, several at a time)."""
+    with Writer(root) as writer:
+        writer.commit(changes)

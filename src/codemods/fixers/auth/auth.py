@@ -1,0 +1,369 @@
+"""``auth``: give FastAPI proxy tests an auth override (LiteLLM's ``dependency_overrides`` pattern).
+
+Which tests: by default every test function or method in PATHS that exercises the app (a
+``TestClient``/``AsyncClient``, a client fixture built on one, ``client.get/post/...`` calls, calls of
+the app module's functions); ``--only`` takes pytest node ids; ``--from-junit`` takes a pytest
+``--junitxml`` report and selects the tests that failed with a 401 (``--match`` patterns).
+
+Tests already covered are skipped with the reason: the body overrides the dependency, a requested
+fixture does (transitively; class, module and ``conftest.py`` fixtures up the tree, autouse ones
+too), or the class's ``setup_method`` does. Tests that patch the dependency with ``unittest.mock``
+are left to ``auth-unpatch``.
+
+``--style wrap`` (default) writes override / ``try:`` body / ``finally:`` pop, docstring first;
+``--style fixture`` adds one fixture per module (or to the nearest conftest.py with
+``--conftest``) that sets the override and pops it after ``yield``, and requests it from the tests.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from codemods.core.context import Context
+from codemods.core.contract import DemoSpec, FileFixer, Outcome
+from codemods.core.options import option
+from codemods.core.plan import Edit, FileResult, Plan
+from codemods.core.source import SourceFile
+from codemods.errors import UsageError
+from codemods.fixers.auth.pattern import DEFAULT_FIXTURE_NAME, AuthPattern, PatternOptions
+from codemods.testsuite.junit import (
+    NodeIndex,
+    line_of,
+    load_selection,
+    nodeid_for,
+    report_unmatched,
+)
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+    from codemods.testsuite.nodeids import NodeId
+
+DEFAULT_MATCH = [r"\b401\b", "Authentication Error", "Unauthorized"]
+
+
+@dataclass
+class Options(PatternOptions):
+    """The pattern options (:class:`~codemods.fixers.auth.pattern.PatternOptions`) plus the selection
+    and the style."""
+
+    only: list[str] = option([], "pytest node ids of the tests to cover (parametrized ids too).",
+                             metavar="NODE_ID", config=False)
+    from_junit: list[str] = option([], "pytest --junitxml report(s): cover the tests that failed with a 401.",
+                                   metavar="FILE", config=False)
+    match: list[str] = option(list(DEFAULT_MATCH), "Regexes a --from-junit failure message must match.",
+                              metavar="REGEX")
+    style: str = option("wrap", "wrap: override/try/finally in the body; fixture: a fixture the tests request.",
+                        choices=("wrap", "fixture"))
+    conftest: bool = option(False, "With --style fixture: put the fixture in the nearest conftest.py.")
+    fixture_name: str = option(DEFAULT_FIXTURE_NAME, "Name of the fixture --style fixture adds.")
+
+
+def _is_test_module(ctx: Context, f: Path) -> bool:
+    """A test module by name, or a file given explicitly."""
+    from codemods.testsuite.nodeids import is_test_file
+
+    return is_test_file(f.name) or any(f == (p if p.is_absolute() else ctx.root / p).resolve() for p in ctx.paths)
+
+
+@dataclass
+class _Plan:
+    """What one module needs: the tests to change (by node identity) and the skipped ones."""
+
+    targets: dict[int, str]
+    skipped: list[tuple[str, str]]
+
+
+class AuthFixer(FileFixer):
+    """Wraps FastAPI proxy tests in an auth dependency override."""
+
+    name: ClassVar[str] = "auth"
+    description: ClassVar[str] = "Give proxy tests an auth override (app.dependency_overrides) instead of a 401."
+    Options: ClassVar[type] = Options
+    default_paths: ClassVar[tuple[str, ...]] = ("tests",)
+    demo: ClassVar[DemoSpec | None] = DemoSpec(
+        paths=["tests/proxy_unit_tests/test_proxy_routes.py"],
+        options={"only": [
+            "tests/proxy_unit_tests/test_proxy_routes.py::test_model_list",
+            "tests/proxy_unit_tests/test_proxy_routes.py::test_generate_key[alice]",
+            "tests/proxy_unit_tests/test_proxy_routes.py::TestKeyList::test_list_keys",
+        ]},
+        note="the proxy tests that fail with 401 get LiteLLM's override/try/finally pattern",
+    )
+
+    def __init__(self, options: Any | None = None) -> None:
+        super().__init__(options)
+        self.root = Path(".")
+        self.selection: list[NodeId] | None = None
+        self.index: NodeIndex | None = None
+        self._pattern: AuthPattern | None = None
+
+    @property
+    def pattern(self) -> AuthPattern:
+        if self._pattern is None:
+            self._pattern = AuthPattern.from_options(self.options)
+        return self._pattern
+
+    # -- run level -------------------------------------------------------------------------------
+    def prepare(self, ctx: Context) -> None:
+        self.root = ctx.root
+        _ = self.pattern  # validates the configured targets (ConfigError)
+        if self.options.conftest and self.options.style != "fixture":
+            raise UsageError("--conftest only applies to --style fixture")
+        if not self.options.fixture_name.isidentifier():
+            raise UsageError(f"--fixture-name {self.options.fixture_name!r} is not a Python identifier")
+        self.selection = load_selection(ctx, self.options.only, self.options.from_junit, self.options.match)
+        self.index = NodeIndex(self.selection) if self.selection is not None else None
+        if self.selection:
+            report_unmatched(ctx, self.selection, ctx.discover())
+
+    def select(self, ctx: Context, files: list[Path]) -> list[Path]:
+        files = [f for f in files if f.name != "conftest.py"]
+        if self.index is not None:
+            return [f for f in files if self.index.for_file(ctx.rel(f))]
+        return [f for f in files if _is_test_module(ctx, f)]
+
+    def prefilter(self, source: SourceFile) -> bool:
+        if "def test" not in source.text:
+            return False
+        if self.selection is not None:
+            return True
+        # without a selection only modules tied to the app (here or in a conftest.py) can have targets
+        words = (self.pattern.app_target[0].rsplit(".", 1)[-1],)
+        return any(w in source.text for w in words) or self._conftests_mention(source.path.parent, words)
+
+    def _conftests_mention(self, folder: Path, words: tuple[str, ...]) -> bool:
+        """A conftest.py from ``folder`` up to the root contains one of ``words`` (cached by folder)."""
+        cache: dict[Path, bool] = self.__dict__.setdefault("_conftest_cache", {})
+        if folder in cache:
+            return cache[folder]
+        hit = False
+        conftest = folder / "conftest.py"
+        if conftest.is_file():
+            try:
+                text = conftest.read_text(encoding="utf-8", errors="replace")
+                hit = any(w in text for w in words)
+            except OSError:
+                hit = False
+        if not hit and folder != self.root and self.root in folder.parents:
+            hit = self._conftests_mention(folder.parent, words)
+        cache[folder] = hit
+        return hit
+
+    def mentions_app(self, source: SourceFile) -> bool:
+        """The module, or a conftest.py up the tree, names the app's module."""
+        word = self.pattern.app_target[0].rsplit(".", 1)[-1]
+        return word in source.text or self._conftests_mention(source.path.parent, (word,))
+
+    def conftest_for(self, test_file: Path) -> Path:
+        """The nearest existing conftest.py up the tree (inside the root), else one beside the test."""
+        from codemods.fixers.auth.coverage import conftest_paths
+
+        found = conftest_paths(test_file, self.root)
+        return found[0] if found else test_file.parent / "conftest.py"
+
+    # -- one file --------------------------------------------------------------------------------
+    def fix(self, source: SourceFile) -> Outcome:
+        import libcst as cst
+
+        from codemods.edit.pyimports import Imports, ensure_import, has_import, parse_module
+        from codemods.fixers.auth.codegen import (
+            ModuleNames,
+            add_imports,
+            add_param,
+            fixture_code,
+            insert_fixture,
+            module_names,
+            wrap_function_body,
+        )
+        from codemods.fixers.auth.coverage import (
+            Coverage,
+            conftest_scopes,
+            iter_tests,
+            patches_dependency,
+            scope_of,
+            shadowed,
+        )
+        from codemods.testsuite.nodeids import selects
+
+        pattern = self.pattern
+        nodes = self.index.for_file(source.rel) if self.index is not None else None
+        module = parse_module(source.text)
+        imports = Imports(module)
+        mscope = scope_of(module.body, imports, pattern)
+        cov = Coverage(mscope, conftest_scopes(source.path, self.root, pattern), imports, pattern)
+        fixture_style = self.options.style == "fixture"
+        # without a selection, only modules tied to the configured app (here or in a conftest.py)
+        mentions_app = nodes is not None or self.mentions_app(source)
+
+        plan = _Plan({}, [])
+        names_here = module_names(imports, pattern)
+        for func, classes, scopes in iter_tests(module.body, imports=imports, pattern=pattern):
+            name = func.name.value
+            nodeid = nodeid_for(source.rel, classes, name)
+            if nodes is not None:
+                if not selects(nodes, classes, name):
+                    continue
+            elif not mentions_app or not cov.exercises_app(func, scopes):
+                continue
+            reason = cov.covered_by(func, scopes, classes)
+            if reason is None and patches_dependency(func, imports, pattern):
+                reason = ("it patches the auth dependency with unittest.mock, which FastAPI ignores: "
+                          "run `stabfix apply auth-unpatch`")
+            if reason is None and fixture_style and re.search(rf"(?<!def )\b{re.escape(name)}\(", source.text):
+                reason = "it is called directly in the module (adding a fixture parameter would break that call); use --style wrap"
+            if reason is None and _only_docstring(func):
+                reason = "its body is only a docstring"
+            if reason is None and not fixture_style:
+                clash = shadowed(func, names_here)
+                if clash:
+                    reason = f"it binds `{clash}` itself, which the override needs to name the module's object"
+            if reason is not None:
+                plan.skipped.append((nodeid, reason))
+                continue
+            plan.targets[id(func)] = nodeid
+
+        skip_text = "; ".join(f"{n}: {r}" for n, r in plan.skipped)
+        skip_edits = [Edit(f"skipped {n}: {r}", line_of(source.text, n.rsplit("::", 1)[-1]), kind="skipped",
+                           data={"nodeid": n}) for n, r in plan.skipped]
+        if not plan.targets:
+            if plan.skipped:
+                return Outcome(status="skipped", reason=skip_text, edits=skip_edits)
+            return Outcome()
+
+        conftest_rel: str | None = None
+        names: ModuleNames | None = None
+        add_module_fixture = False
+        if fixture_style and self.options.conftest:
+            conftest_path = self.conftest_for(source.path)
+            conftest_rel = _rel_to_root(conftest_path, self.root)
+        elif fixture_style:
+            add_module_fixture = not cov.fixture_defined(pattern.fixture_name)
+            if add_module_fixture:
+                names = module_names(imports, pattern)
+        else:
+            names = module_names(imports, pattern)
+
+        targets = plan.targets
+        style = self.options.style
+        fixture_name = pattern.fixture_name
+
+        class Wrap(cst.CSTTransformer):
+            def on_visit(self, node: cst.CSTNode) -> bool:
+                # tests live at module and class level: never walk into bodies of functions or statements
+                return isinstance(node, (cst.Module, cst.ClassDef, cst.IndentedBlock))
+
+            def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
+                if id(original) not in targets:
+                    return updated
+                if style == "fixture":
+                    return add_param(updated, fixture_name)
+                assert names is not None
+                return wrap_function_body(updated, names, pattern, module)
+
+        new_module = module.visit(Wrap())
+        if names is not None:
+            if add_module_fixture:
+                pytest_name = has_import(new_module, "pytest") or "pytest"  # `import pytest as pt` kept
+                new_module = insert_fixture(new_module, fixture_code(names, pattern, pytest_name))
+            new_module = add_imports(new_module, names)
+            if add_module_fixture:
+                new_module, _ = ensure_import(new_module, "pytest")
+
+        what = {"wrap": "wrapped in the auth override",
+                "fixture": f"now request fixture `{fixture_name}`"}[style]
+        edits = [
+            Edit(f"{nid}: {what}", line_of(source.text, nid.rsplit("::", 1)[-1]), kind="auth-override",
+                 data={"nodeid": nid, "style": style, **({"conftest": conftest_rel} if conftest_rel else {})})
+            for nid in targets.values()
+        ]
+        if add_module_fixture:
+            edits.append(Edit(f"added fixture `{fixture_name}` to the module", None, kind="auth-fixture"))
+        reason = f"{len(targets)} test(s) {what}"
+        if plan.skipped:
+            reason += f"; skipped {skip_text}"
+        return Outcome(text=new_module.code, edits=edits, reason=reason)
+
+    # -- conftest (fixture style) ----------------------------------------------------------------
+    def finish(self, ctx: Context, plan: Plan) -> None:
+        if not (self.options.style == "fixture" and self.options.conftest):
+            return
+        wanted = sorted({e.data["conftest"] for f in plan.files if f.status == "changed" for e in f.edits
+                         if e.data.get("conftest")})
+        for rel in wanted:
+            result = self._conftest_result(ctx, rel)
+            for i, f in enumerate(plan.files):
+                if f.path == rel:
+                    plan.files[i] = result
+                    break
+            else:
+                plan.files.append(result)
+
+    def _conftest_result(self, ctx: Context, rel: str) -> FileResult:
+        """Add the fixture to (or create) one conftest.py, proposed through ``ctx`` like a repo
+        fixer's change: validated with :func:`~codemods.core.validate.validate_python`."""
+        import libcst as cst
+
+        from codemods.core.validate import validate_python
+        from codemods.edit.pyimports import Imports, ensure_import, parse_module
+        from codemods.errors import FileFailure
+        from codemods.fixers.auth.codegen import (
+            add_imports,
+            fixture_code,
+            insert_fixture,
+            module_names,
+            new_conftest,
+        )
+        from codemods.fixers.auth.coverage import scope_of
+
+        pattern = self.pattern
+        name = pattern.fixture_name
+        source = None
+        try:
+            if (ctx.root / rel).exists():
+                source = ctx.read(rel)
+                module = parse_module(source.text)
+            else:
+                module = cst.parse_module("")
+        except FileFailure as exc:
+            ctx.mark(rel, "failed", f"cannot add fixture `{name}`: {exc.message}")
+            return _result_for(ctx, rel)
+        imports = Imports(module)
+        edit = Edit(f"added fixture `{name}` (sets the auth override, pops it after yield)", kind="auth-fixture")
+        if name in scope_of(module.body, imports, pattern).fixtures:
+            ctx.mark(rel, "unchanged", f"fixture `{name}` is there already")
+        elif source is None:
+            ctx.propose_create(rel, new_conftest(module_names(imports, pattern), pattern),
+                               f"created with fixture `{name}`", [edit])
+        else:
+            names = module_names(imports, pattern)
+            new_module = insert_fixture(module, fixture_code(names, pattern, "pytest"), at_end=True)
+            new_module, _ = ensure_import(add_imports(new_module, names), "pytest")
+            err = validate_python(source, new_module.code)
+            if err is not None:
+                ctx.mark(rel, "failed", f"stabfix bug: output does not parse ({err}); nothing written")
+            else:
+                ctx.propose_edit(source, new_module.code, f"added fixture `{name}`", [edit])
+        return _result_for(ctx, rel)
+
+
+def _result_for(ctx: Context, rel: str) -> FileResult:
+    """The result ``ctx`` recorded for ``rel`` (the engine's result path for proposed changes)."""
+    return next(r for r in ctx.results() if r.path == rel)
+
+
+def _rel_to_root(path: Path, root: Path) -> str:
+    return path.resolve().relative_to(root.resolve()).as_posix()
+
+
+def _only_docstring(func: cst.FunctionDef) -> bool:
+    import libcst as cst
+
+    from codemods.edit.pyimports import is_docstring
+
+    body = func.body
+    stmts = list(body.body) if isinstance(body, cst.IndentedBlock) else []
+    return len(stmts) == 1 and is_docstring(stmts[0])

@@ -1,0 +1,351 @@
+"""``auth-unpatch``: rewrite tests that *patch* the auth dependency into the override pattern.
+
+``unittest.mock.patch("...proxy_server.user_api_key_auth", ...)`` and
+``patch.object(ps, "user_api_key_auth", ...)`` do nothing for FastAPI: the route's ``Depends``
+holds the original function object, so the request still gets a 401. This fixer turns each such
+patch — decorator or ``with`` — into ``app.dependency_overrides[dep] = <value>`` / ``try:`` /
+``finally: pop``. The value keeps the test's intent: ``return_value=X`` becomes ``lambda: X``, a
+``new=`` lambda or function is used as is, no value gives the configured identity.
+
+Reported, not touched: a mock that the test uses (asserts on it), ``side_effect`` or
+``new_callable``, ``patch.multiple`` or a class-level patch (covers other names or tests too), a
+patcher started by hand. Imports left unused (``patch``, ``MagicMock``) are removed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from codemods.core.context import Context
+from codemods.core.contract import DemoSpec, FileFixer, Outcome
+from codemods.core.plan import Edit
+from codemods.core.source import SourceFile
+from codemods.fixers.auth.pattern import AuthPattern, PatternOptions, inherit_auth_table
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+    from codemods.edit.pyimports import Imports
+
+# keys a patch may carry that say nothing about the value
+_NEUTRAL_KWARGS = {"autospec", "create", "spec", "spec_set", "target", "attribute", "return_value", "new"}
+_MOCK_NAMES = ("patch", "MagicMock", "AsyncMock", "Mock")
+
+
+@dataclass
+class Options(PatternOptions):
+    """The pattern options only (:class:`~codemods.fixers.auth.pattern.PatternOptions`)."""
+
+
+class Unsafe(Exception):
+    """A patch this fixer will not rewrite; the message says why."""
+
+
+@dataclass
+class _FuncPlan:
+    decorators: list[int] = field(default_factory=list)  # indices to drop
+    params: list[int] = field(default_factory=list)  # parameter indices to drop
+    value: str | None = None  # override value for a decorator patch (None: default identity)
+    withs: dict[int, tuple[int, str | None]] = field(default_factory=dict)  # id(With) -> (item index, value)
+
+
+def _code(node: cst.CSTNode) -> str:
+    import libcst as cst
+
+    return cst.Module([]).code_for_node(node)
+
+
+def override_value(call: cst.Call, *, object_form: bool) -> str | None:
+    """The override value expressing what the patch meant (None: the default identity)."""
+    import libcst as cst
+
+    from codemods.edit.pyimports import dotted_name
+
+    for a in call.args:
+        if a.keyword is not None and a.keyword.value in ("side_effect", "new_callable"):
+            raise Unsafe(f"the patch sets {a.keyword.value}=, which an override cannot express")
+        if a.keyword is not None and a.keyword.value not in _NEUTRAL_KWARGS:
+            raise Unsafe(f"the patch passes {a.keyword.value}= to the mock")
+    positional = [a.value for a in call.args if a.keyword is None]
+    new = positional[2 if object_form else 1] if len(positional) > (2 if object_form else 1) else None
+    rv = None
+    for a in call.args:
+        if a.keyword is not None and a.keyword.value == "new":
+            new = a.value
+        if a.keyword is not None and a.keyword.value == "return_value":
+            rv = a.value
+    if new is not None:
+        if isinstance(new, cst.Lambda) or (isinstance(new, (cst.Name, cst.Attribute)) and rv is None):
+            return _code(new)
+        if isinstance(new, cst.Call) and (dotted_name(new.func) or "").rsplit(".", 1)[-1] in (
+            "MagicMock", "AsyncMock", "Mock"
+        ):
+            inner = {a.keyword.value: a.value for a in new.args if a.keyword is not None}
+            if set(inner) - {"return_value", "spec", "autospec"}:
+                raise Unsafe("the replacement mock is configured beyond return_value=")
+            if "return_value" in inner:
+                return "lambda: " + _code(inner["return_value"])
+            return None
+        raise Unsafe("the patch's replacement object cannot be turned into an override")
+    if rv is not None:
+        return "lambda: " + _code(rv)
+    return None
+
+
+def _injects_mock(call: cst.Call) -> bool:
+    """A decorator patch passes a mock argument unless it was given ``new``."""
+    from codemods.edit.pyimports import dotted_name
+
+    name = dotted_name(call.func) or ""
+    positional = [a for a in call.args if a.keyword is None]
+    if any(a.keyword is not None and a.keyword.value == "new" for a in call.args):
+        return False
+    if name.endswith("multiple"):
+        return False
+    return len(positional) < (3 if name.endswith("object") else 2)
+
+
+def _names_used(node: cst.CSTNode, name: str) -> int:
+    import libcst as cst
+
+    count = 0
+
+    class V(cst.CSTVisitor):
+        def visit_Name(self, n: cst.Name) -> None:
+            nonlocal count
+            if n.value == name:
+                count += 1
+
+    node.visit(V())
+    return count
+
+
+def plan_function(func: cst.FunctionDef, in_class: bool, imports: Imports, pattern: AuthPattern) -> _FuncPlan | None:
+    """What to rewrite in one test (None: nothing patched). Raises :class:`Unsafe`."""
+    import libcst as cst
+
+    from codemods.edit.pyimports import dotted_name
+    from codemods.fixers.auth.coverage import is_patch_call, patch_targets_dependency
+
+    plan = _FuncPlan()
+    accounted: set[int] = set()
+    decos = list(func.decorators)
+    injecting_below = 0
+    params = list(func.params.params)
+    offset = 1 if in_class and params and params[0].name.value in ("self", "cls") else 0
+    for i in range(len(decos) - 1, -1, -1):
+        d = decos[i].decorator
+        if not (isinstance(d, cst.Call) and is_patch_call(d)):
+            continue
+        if patch_targets_dependency(d, imports, pattern):
+            accounted.add(id(d))
+            if plan.decorators:
+                raise Unsafe("the dependency is patched twice")
+            value = override_value(d, object_form=(dotted_name(d.func) or "").endswith("object"))
+            plan.decorators.append(i)
+            plan.value = value
+            if _injects_mock(d):
+                pos = offset + injecting_below
+                if pos >= len(params):
+                    raise Unsafe("cannot find the mock parameter the patch passes")
+                mock_name = params[pos].name.value
+                if _names_used(func.body, mock_name):
+                    raise Unsafe(f"the test uses the mock `{mock_name}` (asserts on it)")
+                plan.params.append(pos)
+        if _injects_mock(d):
+            injecting_below += 1
+
+    class Withs(cst.CSTVisitor):
+        def visit_With(self, node: cst.With) -> None:
+            for k, item in enumerate(node.items):
+                call = item.item
+                if isinstance(call, cst.Call) and is_patch_call(call) and patch_targets_dependency(call, imports, pattern):
+                    accounted.add(id(call))
+                    if node.asynchronous is not None:
+                        raise Unsafe("`async with` around a patch")
+                    if item.asname is not None and isinstance(item.asname.name, cst.Name):
+                        if _names_used(func, item.asname.name.value) > 1:
+                            raise Unsafe(f"the test uses the mock `{item.asname.name.value}` (asserts on it)")
+                    elif item.asname is not None:
+                        raise Unsafe("the patch's mock is unpacked")
+                    if id(node) in plan.withs:
+                        raise Unsafe("one `with` patches the dependency twice")
+                    value = override_value(call, object_form=(dotted_name(call.func) or "").endswith("object"))
+                    plan.withs[id(node)] = (k, value)
+
+    func.body.visit(Withs())
+
+    class Stray(cst.CSTVisitor):
+        def visit_Call(self, node: cst.Call) -> None:
+            name = dotted_name(node.func) or ""
+            if name.endswith("patch.multiple") and any(
+                a.keyword is not None and a.keyword.value == pattern.dep_attr for a in node.args
+            ):
+                raise Unsafe("patch.multiple also patches other names")
+            if is_patch_call(node) and id(node) not in accounted and patch_targets_dependency(node, imports, pattern):
+                raise Unsafe("the patcher is started by hand (patch(...).start())")
+
+    for deco in func.decorators:
+        deco.visit(Stray())
+    func.body.visit(Stray())
+    if not plan.decorators and not plan.withs:
+        return None
+    return plan
+
+
+class AuthUnpatchFixer(FileFixer):
+    """Turns ``mock.patch`` of the auth dependency into a FastAPI dependency override."""
+
+    name: ClassVar[str] = "auth-unpatch"
+    description: ClassVar[str] = "Rewrite mock.patch of the auth dependency (ignored by FastAPI) into an override."
+    Options: ClassVar[type] = Options
+    default_paths: ClassVar[tuple[str, ...]] = ("tests",)
+    demo: ClassVar[DemoSpec | None] = DemoSpec(
+        paths=["tests/proxy_unit_tests/test_key_management.py"],
+        note="patching user_api_key_auth does nothing for FastAPI; the override does",
+    )
+
+    def __init__(self, options: Any | None = None) -> None:
+        super().__init__(options)
+        self._pattern: AuthPattern | None = None
+
+    @property
+    def pattern(self) -> AuthPattern:
+        if self._pattern is None:
+            self._pattern = AuthPattern.from_options(self.options)
+        return self._pattern
+
+    def prepare(self, ctx: Context) -> None:
+        # `[tool.stabfix.auth]` describes the project's pattern: use it for the keys this fixer's
+        # own table and flags leave at their defaults.
+        inherit_auth_table(self.options, ctx.config)
+        self._pattern = None
+        _ = self.pattern
+
+    def prefilter(self, source: SourceFile) -> bool:
+        return "patch" in source.text and self.pattern.dep_attr in source.text
+
+    def fix(self, source: SourceFile) -> Outcome:
+        import libcst as cst
+
+        from codemods.edit.pyimports import Imports, parse_module
+        from codemods.fixers.auth.codegen import (
+            add_imports,
+            body_block,
+            module_names,
+            wrap_function_body,
+            wrap_statements,
+        )
+        from codemods.fixers.auth.coverage import iter_tests
+        from codemods.testsuite.junit import line_of, nodeid_for
+
+        pattern = self.pattern
+        module = parse_module(source.text)
+        imports = Imports(module)
+        plans: dict[int, tuple[str, _FuncPlan]] = {}
+        skipped: list[tuple[str, str]] = []
+        for func, classes, _scopes in iter_tests(module.body, imports=imports, pattern=pattern):
+            nodeid = nodeid_for(source.rel, classes, func.name.value)
+            try:
+                p = plan_function(func, bool(classes), imports, pattern)
+            except Unsafe as exc:
+                skipped.append((nodeid, str(exc)))
+                continue
+            if p is not None:
+                plans[id(func)] = (nodeid, p)
+        for stmt in module.body:
+            if isinstance(stmt, cst.ClassDef) and any(
+                isinstance(d.decorator, cst.Call) and _is_dep_patch(d.decorator, imports, pattern)
+                for d in stmt.decorators
+            ):
+                skipped.append((f"{source.rel}::{stmt.name.value}",
+                                "a class-level patch covers every test of the class: rewrite it by hand"))
+
+        skip_text = "; ".join(f"{n}: {r}" for n, r in skipped)
+        skip_edits = [Edit(f"not rewritten {n}: {r}", line_of(source.text, n.rsplit("::", 1)[-1]),
+                           kind="skipped", data={"nodeid": n}) for n, r in skipped]
+        if not plans:
+            if skipped:
+                return Outcome(status="skipped", reason=skip_text, edits=skip_edits)
+            return Outcome()
+
+        need_identity = any(p.value is None and p.decorators for _, p in plans.values()) or any(
+            v is None for _, p in plans.values() for _, v in p.withs.values())
+        names = module_names(imports, pattern, need_identity=need_identity)
+        with_plans = {wid: v for _, p in plans.values() for wid, v in p.withs.items()}
+
+        class Rewrite(cst.CSTTransformer):
+            def leave_With(self, original: cst.With, updated: cst.With) -> Any:
+                if id(original) not in with_plans:
+                    return updated
+                k, value = with_plans[id(original)]
+                block = body_block(updated, module)
+                items = [it for j, it in enumerate(updated.items) if j != k]
+                if items:
+                    items[-1] = items[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+                    inner: list[cst.BaseStatement] = [updated.with_changes(
+                        items=items, lpar=cst.MaybeSentinel.DEFAULT if not updated.lpar else updated.lpar,
+                        leading_lines=[])]
+                    stmts = wrap_statements(inner, [], names, pattern, module, value, indent=block.indent)
+                else:
+                    stmts = wrap_statements(block.body, block.footer, names, pattern, module, value,
+                                            indent=block.indent)
+                stmts[0] = stmts[0].with_changes(leading_lines=updated.leading_lines)
+                return cst.FlattenSentinel(stmts)
+
+            def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
+                if id(original) not in plans:
+                    return updated
+                _, p = plans[id(original)]
+                if not p.decorators:
+                    return updated
+                decos = [d for i, d in enumerate(updated.decorators) if i not in p.decorators]
+                params = list(updated.params.params)
+                for pos in sorted(p.params, reverse=True):
+                    removed = params.pop(pos)
+                    if pos == len(params) and params:
+                        params[-1] = params[-1].with_changes(comma=removed.comma)
+                new = updated.with_changes(
+                    decorators=decos, params=updated.params.with_changes(params=params),
+                    leading_lines=updated.leading_lines if decos or not updated.decorators
+                    else [*updated.leading_lines, *updated.decorators[0].leading_lines],
+                )
+                return wrap_function_body(new, names, pattern, module, p.value)
+
+        new_module = module.visit(Rewrite())
+        new_module = add_imports(new_module, names)
+        new_module = _remove_unused_mock_imports(new_module)
+        edits = [Edit(f"{nid}: mock.patch of {pattern.dep_attr} replaced by a dependency override",
+                      line_of(source.text, nid.rsplit("::", 1)[-1]), kind="auth-unpatch", data={"nodeid": nid})
+                 for nid, _ in plans.values()]
+        reason = f"{len(plans)} test(s) now override {pattern.dep_attr} instead of patching it"
+        if skipped:
+            reason += f"; not rewritten: {skip_text}"
+        return Outcome(text=new_module.code, edits=edits, reason=reason)
+
+
+def _is_dep_patch(call: cst.Call, imports: Imports, pattern: AuthPattern) -> bool:
+    from codemods.fixers.auth.coverage import is_patch_call, patch_targets_dependency
+
+    return is_patch_call(call) and patch_targets_dependency(call, imports, pattern)
+
+
+def _remove_unused_mock_imports(module: cst.Module) -> cst.Module:
+    """Drop ``patch`` / ``MagicMock`` / ``mock`` imports that the rewrite left unused."""
+    from libcst.codemod import CodemodContext
+    from libcst.codemod.visitors import RemoveImportsVisitor
+
+    context = CodemodContext()
+    for name in _MOCK_NAMES:
+        RemoveImportsVisitor.remove_unused_import(context, "unittest.mock", name)
+        RemoveImportsVisitor.remove_unused_import(context, "mock", name)
+    RemoveImportsVisitor.remove_unused_import(context, "unittest", "mock")
+    new = RemoveImportsVisitor(context).transform_module(module)
+    if module.body and new.body and new.body[0] is not module.body[0] and len(new.body) < len(module.body):
+        # the first statement went: do not leave the file starting with blank lines
+        lead = list(new.body[0].leading_lines)
+        while lead and lead[0].comment is None:
+            lead.pop(0)
+        new = new.with_changes(body=[new.body[0].with_changes(leading_lines=lead), *new.body[1:]])
+    return new

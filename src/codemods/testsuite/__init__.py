@@ -1,0 +1,1 @@
+"""pytest knowledge: node ids, JUnit reports, version pins, pytest invocations."""
