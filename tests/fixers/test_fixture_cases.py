@@ -26,6 +26,8 @@ the same tree. Every registered fixer needs at least one case folder.
 
 from __future__ import annotations
 
+import difflib
+import json
 import os
 import shutil
 import subprocess
@@ -48,10 +50,13 @@ else:  # pragma: no cover
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 # Folders under tests/fixtures that are not fixer cases: inputs of the oracle tests and generators.
 NOT_FIXERS = {
-    "prisma": "tests/test_prisma_oracle.py: schema pairs migrated into a real PostgreSQL",
-    "triage": "tests/test_triage_categories.py: make_logs.py generates the CI logs",
+    "prisma": "tests/fixers/prisma/test_oracle.py: schema pairs migrated into a real PostgreSQL",
+    "triage": "tests/commands/triage/test_categories.py: make_logs.py generates the CI logs",
 }
 KEYS = {"args", "exit", "messages", "note", "rerun_exit", "idempotent"}
+#: fixers whose report names, per edit, a line that the edit changes (CI splices): the runner checks
+#: every reported line against the lines that differ between before/ and after/
+EDIT_ON_CHANGED_LINE = {"workers", "dist"}
 
 
 def fixture_cases() -> list[Any]:
@@ -180,3 +185,25 @@ def test_fixture_case(fixer: str, case: Path, tmp_path: Path) -> None:
     applied = _git(fresh, "apply", "--whitespace=nowarn", "-", input=diff.raw)
     assert applied.returncode == 0, applied.stderr.decode() + diff.stdout
     assert _files(fresh) == expected
+    if fixer in EDIT_ON_CHANGED_LINE:
+        _edits_on_changed_lines(fixer, case, args, before, expected, tmp_path / "json")
+
+
+def _edits_on_changed_lines(fixer: str, case: Path, args: list[str], before: dict[str, bytes],
+                            expected: dict[str, bytes], dest: Path) -> None:
+    """Each edit the --json report names points at a line that the change really alters."""
+    report = json.loads(Run(fixer, _fresh_repo(case, dest), args, "--diff", "--json").stdout)
+    for entry in report["files"]:
+        if entry["status"] != "changed":
+            continue
+        old = before[entry["path"]].splitlines()
+        new = expected[entry["path"]].splitlines()
+        changed: set[int] = set()  # 1-based lines of the old text: replaced, or next to an insertion
+        for tag, i1, i2, _, _ in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+            if tag == "insert":
+                changed.update((i1, i1 + 1))
+            elif tag != "equal":
+                changed.update(range(i1 + 1, i2 + 1))
+        for edit in entry["edits"]:
+            if edit.get("line") is not None:
+                assert edit["line"] in changed, f"{entry['path']}: edit {edit} is not on a changed line {sorted(changed)}"
