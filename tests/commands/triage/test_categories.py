@@ -71,8 +71,8 @@ def test_mixed_pipeline_all_categories(pipelines: Path, tmp_path: Path) -> None:
     # each failure shown once, in the most specific category
     ids = [f.id for c in result.categories for f in c.findings]
     assert len(ids) == len(set(ids))
-    bad_key = next(f for f in result.category("external").findings if f.id.endswith("test_provider_bad_key"))
-    assert bad_key.also == ["auth"]  # a provider's 401 is external, not the proxy's auth
+    bad_key = next(f for f in result.category("config").findings if f.id.endswith("test_provider_bad_key"))
+    assert bad_key.also == ["external", "auth"]  # a wrong provider key is configuration: no retry fixes it
     # the dist proposal accompanies xdist-group when that fixer exists
     dist = [c.argv() for c in result.category("parallel").commands if c.fixer == "dist"]
     assert dist == [["stabfix", "apply", "dist", "--mode", "loadgroup", "--job", "local_testing_heavy"]]
@@ -118,7 +118,7 @@ def test_unavailable_fixers_are_marked(pipelines: Path, tmp_path: Path) -> None:
 def test_json_schema(pipelines: Path, tmp_path: Path) -> None:
     data = triage([pipelines / "mixed"], root=tmp_path, out=tmp_path / "o", available=EVERY_FIXER).to_json()
     assert set(data) == {"schema_version", "stabfix_version", "inputs", "reports", "categories", "totals"}
-    assert data["schema_version"] == 1 and data["totals"]["failures"] == 20
+    assert data["schema_version"] == 1 and data["totals"]["failures"] == 22
     for cat in data["categories"]:
         assert set(cat) == {"name", "title", "count", "jobs", "failures", "commands"}
         for f in cat["failures"]:
@@ -213,7 +213,7 @@ def test_human_summary(pipelines: Path, tmp_path: Path) -> None:
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    assert "stabfix triage: 20 failure(s) in 14 log(s), 8 JUnit report(s)" in out
+    assert "stabfix triage: 22 failure(s) in 16 log(s), 9 JUnit report(s)" in out
     for cat in CATEGORIES:
         assert f"│ {cat} " in out
     assert ("stabfix apply auth tests/proxy_unit_tests/test_proxy_server.py --only "
@@ -229,8 +229,10 @@ def test_one_log_mixing_all_categories(pipelines: Path, tmp_path: Path) -> None:
     junit = sorted(mixed.rglob("*.xml"))
     result = triage([one], junit, root=tmp_path, out=tmp_path / "out", available=EVERY_FIXER)
     assert [c.name for c in result.categories] == list(CATEGORIES)
-    for cat in ("auth", "external", "timing", "flaky", "unknown"):
+    for cat in ("auth", "external", "config", "timing", "flaky", "unknown"):
         assert sorted(f.id for f in result.category(cat).findings) == sorted(make_logs.EXPECTED[cat]["ids"])
+    assert [f.id for f in result.category("security").findings] == [
+        "pipeline: npm could not resolve the dependency tree (ERESOLVE)"]
     parallel = result.category("parallel")
     assert sorted(f.id for f in parallel.findings) == sorted(make_logs.CRASH_IDS)  # the Killed job joins the log
     assert ["stabfix", "apply", "workers", "--to", "8", "--job", "pipeline"] in [c.argv() for c in parallel.commands]

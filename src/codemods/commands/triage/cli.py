@@ -1,7 +1,8 @@
 """The ``stabfix triage`` click command (wired into the top-level CLI as ``codemods.commands.triage.cli:command``).
 
 ``stabfix triage [LOGS...] [--junit FILE ...] [--json] [--apply [--write]]``. Exit codes: 0 when
-triage ran (whatever it found), 2 on bad input or when an applied fixer failed. ``python -m
+triage ran, 1 when a failed CI step matched nothing known (reported as ``unknown`` with its last
+lines: a red log never reads as "no failures"), 2 on bad input or when an applied fixer failed. ``python -m
 codemods.commands.triage.cli`` runs the same command.
 
 Nothing a log says reaches the terminal as a control sequence: the summary, the JSON (whose
@@ -63,7 +64,8 @@ def _run(logs: tuple[Path, ...], junit: tuple[Path, ...], root: Path, out: Path 
         write_json(data)
     else:
         if not quiet:
-            summary(result, sys.stdout if not apply else sys.stderr, width=None if tty else 120)
+            stream = sys.stdout if not apply else sys.stderr
+            summary(result, stream, width=None if stream.isatty() else _piped_width())
         if apply:
             if not write:
                 sys.stdout.buffer.write((printable(diff) if tty else diff).encode("utf-8", errors="surrogateescape"))
@@ -77,8 +79,16 @@ def _run(logs: tuple[Path, ...], junit: tuple[Path, ...], root: Path, out: Path 
             skipped = [c for c in result.commands if not c.available]
             for c in skipped:
                 _err(f"not run: {' '.join(c.argv())}  ({c.note or 'fixer not available'})")
-    return 2 if any(o.exit_code == 2 for o in outcomes) else 0
+    if any(o.exit_code == 2 for o in outcomes):
+        return 2
+    return 1 if result.unrecognised else 0
 
+
+
+def _piped_width() -> int:
+    """Off a terminal: ``COLUMNS`` when set (as rich and most tools honour it), else 120."""
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) >= 40 else 120
 
 @click.command("triage")
 @click.argument("logs", nargs=-1, type=click.Path(path_type=Path))

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from codemods.commands.triage import rules
+from codemods.commands.triage.logs import MAX_LINE
 from codemods.commands.triage.model import (
     CATEGORIES,
     CategoryResult,
@@ -31,6 +32,17 @@ from codemods.fixers.suppress.reports import CODE_GRAMMAR
 
 LOG_SUFFIXES = (".log", ".txt", ".out", ".gz")
 DEFAULT_OUT = ".stabfix/triage"
+
+
+def ignore_cache_folder(out: Path) -> None:
+    """The default output folder (``.stabfix/``) ignores itself, as ``.pytest_cache`` does: a
+    ``.gitignore`` holding ``*`` keeps triage's reports out of ``git status`` in the user's tree."""
+    for folder in (out, *out.parents):
+        if folder.name == ".stabfix":
+            marker = folder / ".gitignore"
+            if not marker.exists():
+                marker.write_text("# created by stabfix: this folder is a cache\n*\n", encoding="utf-8")
+            return
 
 
 @dataclass
@@ -104,6 +116,8 @@ class _Triager:
         self.workers: dict[str, int] = {}
         self.crash_jobs: dict[str | None, list[Line]] = {}
         self.pending: dict[str, list[Command]] = {}  # log-level categories' commands, made before finish()
+        self.kill_jobs: dict[str | None, str] = {}
+        self.no_network: dict[str, Line] = {}  # tests that ran where there is no network  # jobs the CI killed (no output): their category
 
     def test(self, nodeid: str) -> _Test:
         t = self.tests.get(nodeid)
@@ -123,6 +137,10 @@ class _Triager:
             t.add(line.text, job, [line])
         if facts.crash_lines:
             self.crash_jobs.setdefault(job, []).extend(facts.crash_lines)
+        for nodeid, failure in facts.failures.items():
+            offline = facts.no_network.get(failure.line.step)
+            if offline is not None:
+                self.no_network.setdefault(nodeid, offline)
         if facts.workers and job:
             self.workers[job] = max(self.workers.get(job, 0), facts.workers)
         elif facts.workers:
@@ -148,7 +166,8 @@ class _Triager:
     def categorise_tests(self) -> dict[str, list[Finding]]:
         out: dict[str, list[Finding]] = {name: [] for name in CATEGORIES}
         for t in self.tests.values():
-            text = "\n".join([*t.messages, *(e.text for e in t.evidence)])
+            # what the error says, never the test's name: the id is cut out of the summary lines
+            text = "\n".join([*t.messages, *(e.text for e in t.evidence)]).replace(t.nodeid, "")
             hits = rules.classify(text)
             if t.crash is not None:
                 hits.insert(0, (rules.SPECIFICITY["parallel-crash"], "parallel"))
@@ -156,6 +175,12 @@ class _Triager:
                 hits.append((rules.SPECIFICITY["flaky"], "flaky"))
             hits.sort(reverse=True)
             category = hits[0][1] if hits else "unknown"
+            offline = [self.no_network[t.nodeid]] if t.nodeid in self.no_network else []
+            if category == "external" and offline and _CONNECTION.search(text):
+                # no network on the runner (a sandbox): no retry fixes the connection error
+                hits.insert(0, (rules.SPECIFICITY["flaky"] - 2, "config"))
+                category = "config"
+                t.evidence = [*t.evidence[:MAX_EVIDENCE - 1], offline[0]]
             also = list(dict.fromkeys(c for _, c in hits if c != category))
             message = next((m.strip().splitlines()[0] for m in t.messages if m.strip()), "")
             out[category].append(Finding(t.nodeid, "test", category, message[:500], sorted(t.jobs),
@@ -165,6 +190,7 @@ class _Triager:
     # -- log-level findings and extracted reports ----------------------------------------------
     def write_report(self, name: str, text: str) -> str:
         self.out.mkdir(parents=True, exist_ok=True)
+        ignore_cache_folder(self.out)
         path = self.out / name
         path.write_text(text, encoding="utf-8")
         return str(path)
@@ -178,7 +204,15 @@ class _Triager:
                                     "not a ruff / mypy / pyright code; left out of the extracted reports",
                                     _jobs(f for f in logs if f.bad_codes)))
         ruff = [d for f in logs for d in f.ruff]
-        ruff_text = [(f, e) for f in logs for e in f.ruff_text]
+        seen = {(d.get("filename"), _row(d), d.get("code")) for d in ruff}
+        for f in logs:  # ``path:line:col: CODE`` text (ruff concise, ruff < 0.12, flake8): same report
+            for d in f.lint:
+                key = (d["filename"], d["noqa_row"], d["code"])
+                if key not in seen and not any(k[1] == key[1] and k[2] == key[2] and str(k[0]).endswith(
+                        "/" + d["filename"].removeprefix("./")) for k in seen):
+                    seen.add(key)
+                    ruff.append(d)
+        ruff_text = [(f, e) for f in logs for e in [*f.ruff_text, *f.lint_lines]]
         if ruff:
             for d in ruff:
                 if isinstance(d.get("filename"), str):
@@ -186,7 +220,7 @@ class _Triager:
             path = self.write_report("ruff.json", json.dumps(ruff, indent=2) + "\n")
             self.result.reports.append(ExtractedReport("ruff", path, len(ruff), _sources(logs, "ruff")))
             findings.append(Finding(f"ruff: {len(ruff)} diagnostics", "log", "lint-type",
-                                    _codes(d.get("code") for d in ruff), _jobs(f for f in logs if f.ruff),
+                                    _codes(d.get("code") for d in ruff), _jobs(f for f in logs if f.ruff or f.lint),
                                     [e for _, e in ruff_text][:MAX_EVIDENCE]))
             commands.append(Command("noqa", [], [("--from", path)]))
         elif ruff_text:
@@ -211,7 +245,16 @@ class _Triager:
                                     _codes(_mypy_codes(mypy_json, mypy_text)),
                                     _jobs(f for f in logs if f.mypy_json or f.mypy_text),
                                     [e for f in logs for e in f.mypy_lines][:MAX_EVIDENCE]))
-            commands.append(Command("type-ignore", [], [("--from", path)]))
+            coded = mypy_json or any(_MYPY_TEXT_CODE.search(t[-200:]) for t in mypy_text)
+            commands.append(Command("type-ignore", [], [("--from", path)], available=bool(coded),
+                                    note="" if coded else "mypy printed no error codes: run it with "
+                                    "--show-error-codes (the default since 0.990) and triage again"))
+        formatting = [(f, line, name) for f in logs for line, name in f.formatting]
+        if formatting:
+            files = list(dict.fromkeys(name for _, _, name in formatting))
+            findings.append(Finding(f"ruff format: {len(files)} file(s) would be reformatted", "log", "lint-type",
+                                    ", ".join(files[:10]), _jobs(f for f, _, _ in formatting),
+                                    [line for _, line, _ in formatting][:MAX_EVIDENCE]))
         pyright = [d for f in logs for d in f.pyright if d.get("severity", "error") == "error"]
         if pyright:
             for d in pyright:
@@ -249,6 +292,22 @@ class _Triager:
                                             facts.schema_changes[0].text, [job] if facts.job else [], evidence,))
                     commands.append(Command("migration", [], [("--name", "schema_update")],
                                             note="no SQL in the log: the fixer diffs the schema itself"))
+            if facts.drift and not facts.sql_blocks:
+                name = rules.migration_name_from_summary(facts.drift_text)
+                path = self.write_report(f"migration-{_slug(job)}.log", "\n".join(facts.drift_text) + "\n")
+                self.result.reports.append(ExtractedReport("prisma-drift", path, len(facts.drift), str(facts.path)))
+                findings.append(Finding(f"{job}: schema drift without a migration", "log", "version-schema",
+                                        facts.drift[0].text, [job] if facts.job else [], facts.drift[:MAX_EVIDENCE]))
+                commands.append(Command("migration", [], [("--name", name)],
+                                        note=f"the log has Prisma's drift summary ({path}), not SQL: "
+                                             "the fixer diffs the schema itself"))
+            for line, code, migration in facts.prisma_errors:
+                what = f"migration {migration}" if migration else "the database"
+                todo = ("resolve the failed migration (`prisma migrate resolve --rolled-back` or `--applied`)"
+                        if code == "P3009" else "baseline the existing database (`prisma migrate resolve --applied`)"
+                        if code == "P3005" else "see Prisma's error reference")
+                findings.append(Finding(f"{job}: Prisma {code} on {what}", "log", "version-schema",
+                                        f"needs a human: {todo}", [job] if facts.job else [], [line]))
             if facts.copies_differ:
                 findings.append(Finding(f"{job}: schema.prisma copies differ", "log", "version-schema",
                                         facts.copies_differ[0].text, [job] if facts.job else [],
@@ -268,6 +327,40 @@ class _Triager:
                                         [job] if facts.job else [], [line]))
         return commands
 
+    def log_level(self, logs: list[LogFacts]) -> None:
+        """npm, CI kills of silent steps, pytest-timeout dumps without a test, and failed steps that matched nothing."""
+        for facts in logs:
+            job = facts.job or "log"
+            jobs = [job] if facts.job else []
+            npm = _by_step(facts.npm)
+            for step, lines in npm.items():  # one finding per step, each with its own evidence
+                where = f"{job} ({step})" if len(npm) > 1 and step else job
+                pkgs = ", ".join(facts.npm_packages[:8]) if len(npm) == 1 else ""
+                self.log_findings["security"].append(Finding(
+                    f"{where}: npm could not resolve the dependency tree (ERESOLVE)", "log", "security",
+                    f"packages: {pkgs}" if pkgs else lines[0].text, jobs, lines[:MAX_EVIDENCE]))
+            audits = _by_step([line for line, _, _ in facts.audit])
+            for step, lines in audits.items():
+                where = f"{job} ({step})" if len(audits) > 1 and step else job
+                severities = dict.fromkeys(f"{pkg} ({sev})" for line, pkg, sev in facts.audit if line.step == step)
+                self.log_findings["security"].append(Finding(
+                    f"{where}: npm audit: {len(severities)} vulnerable package(s)", "log", "security",
+                    ", ".join(list(severities)[:10]), jobs, lines[:MAX_EVIDENCE]))
+            if facts.ci_timeouts:
+                self.log_findings["timing"].append(Finding(
+                    f"{job}: step killed after no output", "log", "timing", facts.ci_timeouts[0].text, jobs,
+                    facts.ci_timeouts[:MAX_EVIDENCE]))
+                self.kill_jobs.setdefault(facts.job, "timing")
+            if facts.timeout_dumps:
+                self.log_findings["timing"].append(Finding(
+                    f"{job}: pytest-timeout stopped a test", "log", "timing", facts.timeout_dumps[0].text, jobs,
+                    facts.timeout_dumps[:MAX_EVIDENCE]))
+            for marker, tail in facts.unknown_steps:
+                step = f"step '{marker.step}'" if marker.step else "a step"
+                self.log_findings["unknown"].append(Finding(
+                    f"{job}: {step} failed; nothing known in its output", "log", "unknown", marker.text, jobs,
+                    tail[-MAX_EVIDENCE:]))
+
     def package_dir(self, pkg: str) -> str:
         for name in (pkg, pkg.replace("_", "-"), pkg.replace("-", "_")):
             if (self.root / name / "pyproject.toml").is_file():
@@ -276,19 +369,23 @@ class _Triager:
 
     def parallel(self, findings: list[Finding]) -> list[Command]:
         commands: list[Command] = []
-        crashed_ids = [f.id for f in findings if f.kind == "test"]
+        crashed_ids = [f.id for f in findings if f.kind == "test" and self.tests[f.id].crash is not None]
         jobs_with_tests = {j for f in findings for j in f.jobs}
         for job, lines in self.crash_jobs.items():
-            attached = False
-            for f in findings:
-                if job in f.jobs or (job is None and not f.jobs):
-                    for e in lines:
-                        if len(f.evidence) < MAX_EVIDENCE and e not in f.evidence:
-                            f.evidence.append(e)
-                    attached = True
-            if not attached:
-                findings.append(Finding(f"{job or 'log'}: worker crashes", "log", "parallel", lines[0].text,
-                                        [job] if job else [], lines[:MAX_EVIDENCE]))
+            tests = [f for f in findings if f.kind == "test" and (job in f.jobs or (job is None and not f.jobs))]
+            workers = {f.id: _workers_of([e.text for e in f.evidence]) for f in tests}
+            leftover: list[Line] = []
+            for e in lines:  # a node-down line goes with the test its own worker was running
+                own = _workers_of([e.text])
+                mine = [f for f in tests if own and own & workers[f.id]] if own else tests
+                for f in mine:
+                    if len(f.evidence) < MAX_EVIDENCE and e not in f.evidence:
+                        f.evidence.append(e)
+                if not mine:
+                    leftover.append(e)
+            if leftover:
+                findings.append(Finding(f"{job or 'log'}: worker crashes", "log", "parallel", leftover[0].text,
+                                        [job] if job else [], leftover[:MAX_EVIDENCE]))
         for job in sorted({*jobs_with_tests, *(j for j in self.crash_jobs if j)}):
             current = self.workers.get(job) or self.workers.get("")
             where = ""
@@ -310,6 +407,17 @@ class _Triager:
                                         note="xdist_group marks only act with --dist loadgroup"))
         return commands
 
+    def kill_commands(self, category: str) -> list[Command]:
+        """``workers --to N --job JOB`` for the jobs the CI killed whose log shows pytest with ``-n``."""
+        commands: list[Command] = []
+        for job, cat in self.kill_jobs.items():
+            current = self.workers.get(job or "") or (self.workers.get("") if job else None)
+            target = rules.lower_workers(current)
+            if cat == category and job and target is not None:
+                commands.append(Command("workers", [], [("--to", str(target)), ("--job", job)],
+                                        note=f"-n {current} -> -n {target}: the step went silent until the CI killed it"))
+        return commands
+
     def finish(self) -> Triage:
         tests = self.categorise_tests()
         for name in CATEGORIES:
@@ -323,14 +431,17 @@ class _Triager:
                 cat.commands += [Command("auth-unpatch", [f], note="its tests patch the auth dependency with "
                                          "unittest.mock, which FastAPI ignores")
                                  for f in rules.files_of(ids) if rules.patches_auth(self.root / f)]
-            elif name == "external" and ids:
-                cat.commands = [rules.test_command("flaky", ids, note="retries calls to providers")]
-            elif name == "flaky" and ids:
-                cat.commands = [rules.test_command("flaky", ids, note="failed in one run, passed in another")]
-            elif name == "timing" and ids:
-                cat.commands = [rules.test_command(
-                    "flaky", ids, stopgap=True,
-                    note="stopgap: wait for the async state (poll or await) instead of asserting at once")]
+            elif name == "external" and rules.python_ids(ids):
+                cat.commands = [rules.test_command("flaky", rules.python_ids(ids), note="retries calls to providers")]
+            elif name == "flaky" and rules.python_ids(ids):
+                cat.commands = [rules.test_command("flaky", rules.python_ids(ids),
+                                                   note="failed in one run, passed in another")]
+            elif name == "timing":
+                cat.commands = self.kill_commands("timing")
+                if rules.python_ids(ids):
+                    cat.commands.append(rules.test_command(
+                        "flaky", rules.python_ids(ids), stopgap=True,
+                        note="stopgap: wait for the async state (poll or await) instead of asserting at once"))
             else:
                 cat.commands = self.pending.get(name, [])
             for c in cat.commands:
@@ -352,6 +463,26 @@ def _config_workers(root: Path, job: str) -> int | None:
     found = [int(o.value) for site in ci.sites if job in site.jobs
              if (o := site.invocation.numprocesses) is not None and o.value and o.value.isdigit()]
     return max(found) if found else None
+
+
+_CONNECTION = re.compile(r"Connection error|ConnectError|APIConnectionError|Connection refused|name resolution"
+                         r"|Network is unreachable|Name or service not known|APITimeoutError|timed out")
+
+
+def _by_step(lines: list[Line]) -> dict[str | None, list[Line]]:
+    out: dict[str | None, list[Line]] = {}
+    for line in lines:
+        out.setdefault(line.step, []).append(line)
+    return out
+
+
+def _workers_of(texts: Iterable[str]) -> set[str]:
+    return {m.group(0) for t in texts for m in re.finditer(r"\bgw\d+\b", t[:MAX_LINE])}
+
+
+def _row(d: dict[str, object]) -> object:
+    loc = d.get("location")
+    return d.get("noqa_row") or (loc.get("row") if isinstance(loc, dict) else None)
 
 
 def _jobs(facts: Iterable[LogFacts]) -> list[str]:
@@ -428,6 +559,7 @@ def triage(
         t.add_log(f)
     t.add_runs([read_run(p, root_path) for p in reports])
     t.pending = {"lint-type": t.tool_reports(facts), "version-schema": t.schema_and_versions(facts)}
+    t.log_level(facts)
     result = t.finish()
     result.logs = [str(p) for p in logs]
     result.junit = [str(p) for p in reports]

@@ -16,11 +16,13 @@ SCHEMA_VERSION = 1
 #: Category names in display order, with the title a person reads.
 CATEGORIES: dict[str, str] = {
     "lint-type": "lint / type errors (ruff, mypy, pyright)",
-    "version-schema": "version pins and Prisma schema",
-    "parallel": "xdist worker crashes / memory",
+    "version-schema": "version pins and Prisma schema / migrations",
+    "security": "npm dependency resolution and audit (packages, severities)",
+    "parallel": "xdist worker crashes / memory / CI kills",
+    "config": "configuration: missing or invalid credentials, quota, no network (needs a human)",
     "auth": "proxy auth (401 / Authentication Error)",
     "external": "external API (rate limits, connection errors, 5xx)",
-    "timing": "timing (timeouts, async state asserted too early)",
+    "timing": "timing (timeouts, silent steps, async state asserted too early)",
     "flaky": "flaky: failed in one run, passed in another",
     "unknown": "unknown (listed as is, not guessed)",
 }
@@ -133,6 +135,12 @@ class Triage:
     @property
     def failures(self) -> int:
         return sum(len(c.findings) for c in self.categories)
+
+    @property
+    def unrecognised(self) -> list[Finding]:
+        """Failed CI steps in which nothing known was found (``unknown`` log findings): exit code 1."""
+        cat = self.category("unknown")
+        return [f for f in cat.findings if f.kind == "log"] if cat else []
 
     def to_json(self) -> dict[str, Any]:
         from codemods._version import __version__

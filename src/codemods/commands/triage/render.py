@@ -9,18 +9,40 @@ no control sequence of a log reaches the terminal.
 from __future__ import annotations
 
 import shlex
-from typing import TextIO
+from typing import Any, TextIO
 
 from codemods.commands.triage.logs import printable
 from codemods.commands.triage.model import Triage
 
+MAX_SHOWN = 6
+
 
 def summary(result: Triage, file: TextIO, *, width: int | None = None, evidence: bool = True) -> None:
-    """Print the summary table and the proposed commands to ``file``."""
+    """Print the summary table and the proposed commands to ``file``.
+
+    ``width`` None: the terminal's (rich asks it, and honours ``COLUMNS``). Colour follows rich's
+    rules, ``NO_COLOR`` included. Off a terminal, lines carry no padding to the width.
+    """
+    import io
+    import os
+
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(file=file, width=width, highlight=False, emoji=False)
+    plain = not file.isatty()
+    buffer = io.StringIO() if plain else file
+    no_color = bool(os.environ.get("NO_COLOR"))  # https://no-color.org: no styling at all
+    console = Console(file=buffer, width=width, highlight=False, emoji=False,
+                      color_system=None if no_color or plain else "auto")
+    try:
+        _render(result, console, Table, evidence)
+    finally:
+        if plain:
+            assert isinstance(buffer, io.StringIO)
+            file.write("".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines()))
+
+
+def _render(result: Triage, console: Any, Table: Any, evidence: bool) -> None:
 
     def say(text: str) -> None:
         console.print(printable(text), markup=False, soft_wrap=True)
@@ -48,8 +70,8 @@ def summary(result: Triage, file: TextIO, *, width: int | None = None, evidence:
             say(f"  - {f.id}{extra}{runs}")
             if f.message and f.kind == "test":
                 say(f"      {f.message[:200]}")
-            if evidence:
-                for e in f.evidence[:2]:
+            if evidence:  # a failed step that matched nothing: its last lines say why
+                for e in (f.evidence[-MAX_SHOWN:] if f.kind == "log" and f.category == "unknown" else f.evidence[:2]):
                     where = f"{e.file}:{e.line}" if e.line else e.file
                     say(f"      {where}: {e.text[:160]}")
         for c in cat.commands:

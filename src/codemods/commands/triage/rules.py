@@ -6,6 +6,8 @@ the most specific one wins (the others are kept as ``also``). The table, most sp
 =====  ============  ==========================================================================
  100   parallel      an xdist crash line names the test (``worker 'gw3' crashed while running``)
   90   flaky         the same test failed in one JUnit run and passed in another
+  88   config        a provider error that retrying cannot fix: invalid API key, quota / billing, a missing
+                     ``*_API_KEY`` variable, no network (``Network is unreachable``)
   85   parallel      ``MemoryError`` in the test's failure
   80   external      a provider's own auth error (``litellm.AuthenticationError``, ``OpenAIException``)
   70   auth          401 / ``Authentication Error`` / ``Unauthorized`` / the proxy's token message
@@ -38,6 +40,12 @@ class Rule:
 
 
 RULES: tuple[Rule, ...] = (
+    Rule("config", 88, re.compile(
+        r"[Ii]ncorrect API key|invalid[_ ]api[_ ]key|[Ii]nvalid API [Kk]ey|API key not valid|invalid x-api-key"
+        r"|insufficient_quota|exceeded your current quota|check your plan and billing|billing_hard_limit"
+        r"|api_key client option must be set|_API_KEY(?: is| was)? (?:not set|missing|unset)"
+        r"|[Mm]issing (?:\w+_)?API[_ ]?KEY|Network is unreachable|\w\.AuthenticationError"),
+        "not transient: credentials, quota, network"),
     Rule("parallel", 85, re.compile(r"\bMemoryError\b|Out of memory|Cannot allocate memory"), "memory"),
     Rule("external", 80, re.compile(
         # "<Provider>Exception - " then, later on its line, a credentials error; the scan after one
@@ -71,6 +79,30 @@ def classify(text: str) -> list[tuple[int, str]]:
         if rule.pattern.search(text):
             hits[rule.category] = max(hits.get(rule.category, 0), rule.specificity)
     return sorted(((s, c) for c, s in hits.items()), reverse=True)
+
+
+def python_ids(ids: list[str]) -> list[str]:
+    """The pytest node ids among ``ids`` (vitest's ``file.ts > suite > test`` are not: no fixer edits them)."""
+    return [i for i in ids if i.split("::", 1)[0].endswith(".py")]
+
+
+def migration_name_from_summary(lines: list[str]) -> str:
+    """A folder name from Prisma's drift summary (``[+] Added tables`` / ``- cat``, ``[*] Changed the `Cat` table``)."""
+    added = changed = None
+    in_added = False
+    for line in lines:
+        text = line.strip()
+        m = re.match(r"\[\*\] Changed the `(\w+)` table", text)
+        if m and changed is None:
+            changed = m.group(1)
+        in_added = text.startswith("[+] Added tables") or (in_added and text.startswith("- "))
+        if in_added and text.startswith("- ") and added is None:
+            added = text[2:].strip("` ")
+    if added and re.fullmatch(r"\w+", added):
+        return f"create_{added.removeprefix('LiteLLM_').lower()}"
+    if changed:
+        return f"update_{changed.removeprefix('LiteLLM_').lower()}"
+    return "schema_update"
 
 
 def files_of(ids: list[str]) -> list[str]:
