@@ -137,6 +137,7 @@ def pytest_retry_plugin() -> Path:
     return target
 
 
+@pytest.mark.oracle  # installs pytest-retry from PyPI
 def test_flaky_from_junit_makes_pytest_retry_retry(sample_repo: Path, tmp_path: Path) -> None:
     """A test failing once with a connection error: flaky --from-junit marks it, pytest-retry retries it."""
     plugin = pytest_retry_plugin()

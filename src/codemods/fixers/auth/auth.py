@@ -17,7 +17,6 @@ are left to ``auth-unpatch``.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -109,8 +108,10 @@ class AuthFixer(FileFixer):
 
     # -- run level -------------------------------------------------------------------------------
     def prepare(self, ctx: Context) -> None:
+        from codemods.fixers.auth.pattern import project_line_length
+
         self.root = ctx.root
-        _ = self.pattern  # validates the configured targets (ConfigError)
+        self.pattern.line_length = project_line_length(ctx.root)  # validates the targets (ConfigError)
         if self.options.conftest and self.options.style != "fixture":
             raise UsageError("--conftest only applies to --style fixture")
         if not self.options.fixture_name.isidentifier():
@@ -132,8 +133,9 @@ class AuthFixer(FileFixer):
         if self.selection is not None:
             return True
         # without a selection only modules tied to the app (here or in a conftest.py) can have targets
-        words = (self.pattern.app_target[0].rsplit(".", 1)[-1],)
-        return any(w in source.text for w in words) or self._conftests_mention(source.path.parent, words)
+        words = (self.pattern.app_target[0].rsplit(".", 1)[-1], self.pattern.dep_attr)
+        return any(w in source.text for w in (*words, "include_router", ".mount(")) or \
+            self._conftests_mention(source.path.parent, words)
 
     def _conftests_mention(self, folder: Path, words: tuple[str, ...]) -> bool:
         """A conftest.py from ``folder`` up to the root contains one of ``words`` (cached by folder)."""
@@ -155,8 +157,9 @@ class AuthFixer(FileFixer):
 
     def mentions_app(self, source: SourceFile) -> bool:
         """The module, or a conftest.py up the tree, names the app's module."""
-        word = self.pattern.app_target[0].rsplit(".", 1)[-1]
-        return word in source.text or self._conftests_mention(source.path.parent, (word,))
+        words = (self.pattern.app_target[0].rsplit(".", 1)[-1], self.pattern.dep_attr)
+        return any(w in source.text for w in (*words, "include_router", ".mount(")) or \
+            self._conftests_mention(source.path.parent, words)
 
     def conftest_for(self, test_file: Path) -> Path:
         """The nearest existing conftest.py up the tree (inside the root), else one beside the test."""
@@ -187,6 +190,13 @@ class AuthFixer(FileFixer):
             scope_of,
             shadowed,
         )
+        from codemods.fixers.auth.reach import (
+            App,
+            ModuleApps,
+            called_in_module,
+            class_env,
+            expects_refusal,
+        )
         from codemods.testsuite.nodeids import selects
 
         pattern = self.pattern
@@ -200,31 +210,57 @@ class AuthFixer(FileFixer):
         mentions_app = nodes is not None or self.mentions_app(source)
 
         plan = _Plan({}, [])
-        names_here = module_names(imports, pattern)
+        apps = ModuleApps(module, imports, pattern)
+        mscope.apps = apps
+        target_apps: dict[int, App] = {}
+        names_for: dict[App, ModuleNames] = {}
+
+        def names_of(app: App) -> ModuleNames:
+            if app not in names_for:
+                names_for[app] = module_names(imports, pattern, app_expr=app.name if app.kind == "local" else None)
+            return names_for[app]
+
         for func, classes, scopes in iter_tests(module.body, imports=imports, pattern=pattern):
             name = func.name.value
             nodeid = nodeid_for(source.rel, classes, name)
             if nodes is not None:
                 if not selects(nodes, classes, name):
                     continue
-            elif not mentions_app or not cov.exercises_app(func, scopes):
+            elif not mentions_app:
                 continue
             reason = cov.covered_by(func, scopes, classes)
             if reason is None and patches_dependency(func, imports, pattern):
                 reason = ("it patches the auth dependency with unittest.mock, which FastAPI ignores: "
                           "run `stabfix apply auth-unpatch`")
-            if reason is None and fixture_style and re.search(rf"(?<!def )\b{re.escape(name)}\(", source.text):
+            reach = cov.reach(func, scopes) if reason is None else None
+            if reach is not None and reach.app is None:
+                reason = f"no request reaches the auth dependency: {reach.reason}"
+            if reason is None:
+                methods = {}
+                for sc in scopes:
+                    methods.update(class_env(sc.body, apps)[1])
+                refusal = expects_refusal(func, apps, methods)
+                if refusal is not None:
+                    reason = f"expects a refusal: {refusal}"
+            if reason is None and fixture_style and name in called_in_module(module):
                 reason = "it is called directly in the module (adding a fixture parameter would break that call); use --style wrap"
             if reason is None and _only_docstring(func):
                 reason = "its body is only a docstring"
-            if reason is None and not fixture_style:
-                clash = shadowed(func, names_here)
+            assert reach is None or reason is not None or reach.app is not None
+            app = reach.app if reach is not None else None
+            if reason is None and fixture_style and app is not None and app.kind != "proxy":
+                reason = (f"its requests go to {app.describe(pattern)}, not to the configured app: "
+                          "use --style wrap")
+            if reason is None and not fixture_style and app is not None:
+                clash = shadowed(func, names_of(app))
                 if clash:
                     reason = f"it binds `{clash}` itself, which the override needs to name the module's object"
             if reason is not None:
                 plan.skipped.append((nodeid, reason))
                 continue
+            assert app is not None
             plan.targets[id(func)] = nodeid
+            target_apps[id(func)] = app
 
         skip_text = "; ".join(f"{n}: {r}" for n, r in plan.skipped)
         skip_edits = [Edit(f"skipped {n}: {r}", line_of(source.text, n.rsplit("::", 1)[-1]), kind="skipped",
@@ -243,35 +279,42 @@ class AuthFixer(FileFixer):
         elif fixture_style:
             add_module_fixture = not cov.fixture_defined(pattern.fixture_name)
             if add_module_fixture:
-                names = module_names(imports, pattern)
-        else:
-            names = module_names(imports, pattern)
+                names = names_of(App("proxy", "", True))
 
         targets = plan.targets
         style = self.options.style
         fixture_name = pattern.fixture_name
 
         class Wrap(cst.CSTTransformer):
+            depth = 0
+
             def on_visit(self, node: cst.CSTNode) -> bool:
                 # tests live at module and class level: never walk into bodies of functions or statements
+                if isinstance(node, cst.ClassDef):
+                    self.depth += 1
                 return isinstance(node, (cst.Module, cst.ClassDef, cst.IndentedBlock))
+
+            def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
+                self.depth -= 1
+                return updated
 
             def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
                 if id(original) not in targets:
                     return updated
                 if style == "fixture":
                     return add_param(updated, fixture_name)
-                assert names is not None
-                return wrap_function_body(updated, names, pattern, module)
+                return wrap_function_body(updated, names_of(target_apps[id(original)]), pattern, module,
+                                          depth=self.depth + 1)
 
         new_module = module.visit(Wrap())
-        if names is not None:
-            if add_module_fixture:
-                pytest_name = has_import(new_module, "pytest") or "pytest"  # `import pytest as pt` kept
-                new_module = insert_fixture(new_module, fixture_code(names, pattern, pytest_name))
-            new_module = add_imports(new_module, names)
-            if add_module_fixture:
-                new_module, _ = ensure_import(new_module, "pytest")
+        if add_module_fixture and names is not None:
+            pytest_name = has_import(new_module, "pytest") or "pytest"  # `import pytest as pt` kept
+            new_module = insert_fixture(new_module, fixture_code(names, pattern, pytest_name))
+        for used in {id(n): n for n in names_for.values()}.values():
+            if style == "wrap" or used is names:
+                new_module = add_imports(new_module, used)
+        if add_module_fixture:
+            new_module, _ = ensure_import(new_module, "pytest")
 
         what = {"wrap": "wrapped in the auth override",
                 "fixture": f"now request fixture `{fixture_name}`"}[style]

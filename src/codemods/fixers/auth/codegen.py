@@ -61,13 +61,21 @@ def _string_literal(value: str) -> str:
     return f'"{value}"'
 
 
-def module_names(imports: Imports, pattern: AuthPattern, *, need_identity: bool = True) -> ModuleNames:
-    """Decide the expressions for this module, adding imports only where none can be reused."""
+def module_names(imports: Imports, pattern: AuthPattern, *, need_identity: bool = True,
+                 app_expr: str | None = None) -> ModuleNames:
+    """Decide the expressions for this module, adding imports only where none can be reused.
+
+    ``app_expr``: the module's own app (``app = FastAPI()``) the override goes on; the dependency is
+    then imported from its own module (the first alias), never from the configured app's module."""
     from_add: dict[str, list[str]] = {}
     mod_add: list[tuple[str, str]] = []
     taken = set(imports.bound)
 
     def via_from(module: str, attr: str) -> str:
+        bound = imports.names.get(attr)
+        if bound is not None and bound.rsplit(".", 1)[-1] == attr and \
+                bound.split(".", 1)[0] == module.split(".", 1)[0]:
+            return attr  # the same name re-exported by another module of the package
         if attr not in taken:
             from_add.setdefault(module, []).append(attr)
             taken.add(attr)
@@ -81,21 +89,39 @@ def module_names(imports: Imports, pattern: AuthPattern, *, need_identity: bool 
         for m, alias in mod_add:
             if m == module:
                 return f"{alias}.{attr}"
-        alias = pattern.module_alias
+        # the alias is the app module's; another module gets its own name (`ps` is proxy_server's)
+        if module == pattern.app_target[0]:
+            base = pattern.module_alias
+        else:
+            parts = [p.strip("_") for p in module.split(".") if p.strip("_")]
+            base = "_".join(parts[-2:]) if len(parts) > 1 else (parts[0] if parts else "mod")
+        alias = base
         n = 1
         while alias in taken:
             n += 1
-            alias = f"{pattern.module_alias}{n}"
+            alias = f"{base}{n}"
         taken.add(alias)
         mod_add.append((module, alias))
         return f"{alias}.{attr}"
 
     app_mod, app_attr = pattern.app_target
-    app = imports.local_for(app_mod, app_attr) or via_from(app_mod, app_attr)
     dep_mod, dep_attr = pattern.dep_target
-    dep = imports.local_for(dep_mod, dep_attr, pattern.dep_qualnames)
-    if dep is None:
-        dep = via_from(dep_mod, dep_attr)
+    if app_expr is not None:
+        app = app_expr
+        own = [split_target(a) for a in pattern.dependency_aliases if split_target(a)[0] != app_mod]
+        if own:
+            dep_mod, dep_attr = own[0]
+        dep = imports.local_for(dep_mod, dep_attr, pattern.dep_qualnames)
+        if dep is not None and dep.split(".", 1)[0] in imports.names and \
+                imports.names[dep.split(".", 1)[0]] == app_mod:
+            dep = None  # reached through the proxy's module: import it from its own instead
+        if dep is None:
+            dep = via_from(dep_mod, dep_attr)
+    else:
+        app = imports.local_for(app_mod, app_attr) or via_from(app_mod, app_attr)
+        dep = imports.local_for(dep_mod, dep_attr, pattern.dep_qualnames)
+        if dep is None:
+            dep = via_from(dep_mod, dep_attr)
     identity = role = ""
     if need_identity:
         id_mod, id_attr = split_target(pattern.identity)
@@ -144,20 +170,58 @@ def first_def_index(body: Sequence[cst.CSTNode]) -> int:
 # -- statements ----------------------------------------------------------------------------------------
 
 
-def override_code(names: ModuleNames, pattern: AuthPattern, value: str | None = None) -> str:
-    """LiteLLM's override statement as source (the value wrapped on its own lines when long)."""
+def override_code(names: ModuleNames, pattern: AuthPattern, value: str | None = None, column: int = 0) -> str:
+    """LiteLLM's override statement as source, in the project's line length (``column``: where the
+    statement starts): one line, else the arguments on their own line, else one per line."""
+    limit = pattern.line_length - column
     value = value if value is not None else names.override_value(pattern)
     target = f"{names.app}.dependency_overrides[{names.dep}]"
+    one = f"{target} = {value}"
+    if len(one) <= limit or "\n" in value:
+        return one + "\n"
     if value.startswith("lambda: ") and value.endswith(")") and "(" in value:
         head, _, args = value.partition("(")
         args = args[:-1]
-        if args and len(target) + len(value) + 3 > 88:
-            return f"{target} = {head}(\n    {args}\n)\n"
-    return f"{target} = {value}\n"
+        if args and len(f"{target} = {head}(") <= limit:
+            if len(args) + 4 <= limit:
+                return f"{target} = {head}(\n    {args}\n)\n"
+            parts = _split_args(args)
+            return f"{target} = {head}(\n" + "".join(f"    {a},\n" for a in parts) + ")\n"
+    if len(f"    {value}") <= limit:
+        return f"{target} = (\n    {value}\n)\n"
+    return one + "\n"  # nothing shorter a formatter would write
 
 
-def pop_code(names: ModuleNames) -> str:
-    return f"{names.app}.dependency_overrides.pop({names.dep}, None)\n"
+def _split_args(args: str) -> list[str]:
+    """Top-level comma-separated arguments of a call's argument text."""
+    out, depth, cur, quote = [], 0, "", ""
+    for ch in args:
+        if quote:
+            cur += ch
+            if ch == quote:
+                quote = ""
+            continue
+        if ch in "\"'":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            out.append(cur.strip())
+            cur = ""
+            continue
+        cur += ch
+    if cur.strip():
+        out.append(cur.strip())
+    return out
+
+
+def pop_code(names: ModuleNames, pattern: AuthPattern | None = None, column: int = 0) -> str:
+    one = f"{names.app}.dependency_overrides.pop({names.dep}, None)"
+    if pattern is not None and len(one) > pattern.line_length - column:
+        return f"{names.app}.dependency_overrides.pop(\n    {names.dep}, None\n)\n"
+    return one + "\n"
 
 
 def parse_statements(code: str, module: cst.Module) -> list[cst.BaseStatement]:
@@ -179,10 +243,16 @@ def body_block(func: cst.FunctionDef | cst.With, module: cst.Module) -> cst.Inde
 def wrap_statements(
     stmts: Sequence[cst.BaseStatement], footer: Sequence[cst.EmptyLine], names: ModuleNames,
     pattern: AuthPattern, module: cst.Module, value: str | None = None, indent: str | None = None,
+    column: int = 4, shift: bool = True,
 ) -> list[cst.BaseStatement]:
-    """``override`` + ``try: <stmts> finally: pop``: the statements keep their comments and order."""
-    override = parse_statements(override_code(names, pattern, value), module)
-    pop = parse_statements(pop_code(names), module)
+    """``override`` + ``try: <stmts> finally: pop``: the statements keep their comments and order;
+    their continuation lines move with them. ``column``: where the override starts."""
+    step = len((indent if indent is not None else module.default_indent).expandtabs())
+    override = parse_statements(override_code(names, pattern, value, column), module)
+    pop = parse_statements(pop_code(names, pattern, column + step), module)
+    if shift:  # the statements move one level deeper
+        more = indent if indent is not None else module.default_indent
+        stmts = [reindent_continuations(s, more) for s in stmts]
     try_node = cst.Try(
         body=cst.IndentedBlock(body=list(stmts), footer=list(footer), indent=indent),
         finalbody=cst.Finally(body=cst.IndentedBlock(body=pop, indent=indent)),
@@ -190,14 +260,22 @@ def wrap_statements(
     return [*override, try_node]
 
 
+def _is_scope_decl(stmt: cst.CSTNode) -> bool:
+    return isinstance(stmt, cst.SimpleStatementLine) and all(
+        isinstance(s, (cst.Global, cst.Nonlocal)) for s in stmt.body)
+
+
 def wrap_function_body(func: cst.FunctionDef, names: ModuleNames, pattern: AuthPattern,
-                       module: cst.Module, value: str | None = None) -> cst.FunctionDef:
-    """Wrap a test's body in the override pattern; the docstring stays first."""
+                       module: cst.Module, value: str | None = None, depth: int = 1) -> cst.FunctionDef:
+    """Wrap a test's body in the override pattern; the docstring and ``global``/``nonlocal``
+    declarations stay first. ``depth``: the body's indentation level (1 for a module-level test)."""
     block = body_block(func, module)
     stmts = list(block.body)
     head: list[cst.BaseStatement] = []
     if stmts and is_docstring(stmts[0]):
         head = [stmts.pop(0)]
+    while stmts and _is_scope_decl(stmts[0]):
+        head.append(stmts.pop(0))
     if not stmts:  # only a docstring: nothing to guard
         return func
     first = stmts[0]
@@ -205,22 +283,38 @@ def wrap_function_body(func: cst.FunctionDef, names: ModuleNames, pattern: AuthP
     leading = list(getattr(first, "leading_lines", ()))
     if leading:
         stmts[0] = first.with_changes(leading_lines=[])
-    wrapped = wrap_statements(stmts, block.footer, names, pattern, module, value, indent=block.indent)
+    step = len((block.indent if block.indent is not None else module.default_indent).expandtabs())
+    wrapped = wrap_statements(stmts, block.footer, names, pattern, module, value, indent=block.indent,
+                              column=depth * step)
     wrapped[0] = wrapped[0].with_changes(leading_lines=leading)
     new_block = block.with_changes(body=[*head, *wrapped], footer=[])
     return func.with_changes(body=new_block)
 
 
+def reindent_continuations(stmt: cst.BaseStatement, shift: str) -> cst.BaseStatement:
+    """Backslash continuation lines indented by ``shift`` more, as their statement is: libcst keeps
+    their whitespace as written (lines inside brackets it re-indents itself). Strings are left alone."""
+
+    class T(cst.CSTTransformer):
+        def leave_SimpleWhitespace(self, original: cst.SimpleWhitespace,
+                                   updated: cst.SimpleWhitespace) -> cst.SimpleWhitespace:
+            if "\\\n" in updated.value:
+                return updated.with_changes(value=updated.value.replace("\\\n", "\\\n" + shift))
+            return updated
+
+    return stmt.visit(T())  # type: ignore[return-value]
+
+
 def fixture_code(names: ModuleNames, pattern: AuthPattern, pytest_name: str = "pytest") -> str:
     """The module/conftest fixture that sets the override and pops it after ``yield``."""
-    override = override_code(names, pattern)
+    override = override_code(names, pattern, column=4)
     body = "".join("    " + line + "\n" for line in override.rstrip("\n").split("\n"))
     return (
         f"@{pytest_name}.fixture\n"
         f"def {pattern.fixture_name}():\n"
         f"{body}"
-        f"    yield\n"
-        f"    {pop_code(names)}"
+        "    yield\n"
+        + "".join("    " + line + "\n" for line in pop_code(names, pattern, 4).rstrip("\n").split("\n"))
     )
 
 

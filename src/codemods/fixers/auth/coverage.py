@@ -29,6 +29,7 @@ from codemods.edit.pyimports import Imports, dotted_name
 if TYPE_CHECKING:
     from codemods.fixers.auth.codegen import ModuleNames
     from codemods.fixers.auth.pattern import AuthPattern
+    from codemods.fixers.auth.reach import ModuleApps, Reach
 
 HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request", "stream"})
 CLIENT_FACTORIES = frozenset({"TestClient", "AsyncClient"})
@@ -93,6 +94,59 @@ def sets_override(node: cst.CSTNode, imports: Imports, pattern: AuthPattern) -> 
     finder = _OverrideFinder(imports, pattern)
     node.visit(finder)
     return finder.found
+
+
+def _writes_param_key(func: cst.FunctionDef) -> set[int]:
+    """Positions of parameters a helper uses as a key of ``dependency_overrides``."""
+    params = param_names(func)
+    out: set[int] = set()
+
+    class V(cst.CSTVisitor):
+        def visit_Subscript(self, node: cst.Subscript) -> None:
+            if _is_overrides(node.value):
+                for el in node.slice:
+                    if isinstance(el.slice, cst.Index) and isinstance(el.slice.value, cst.Name) and \
+                            el.slice.value.value in params:
+                        out.add(params.index(el.slice.value.value))
+
+    func.body.visit(V())
+    return out
+
+
+def sets_override_deep(node: cst.CSTNode, imports: Imports, pattern: AuthPattern,
+                       helpers: dict[str, cst.FunctionDef], _seen: frozenset[str] = frozenset()) -> bool:
+    """:func:`sets_override`, following calls of the module's helper functions: a helper that sets the
+    override, or one that assigns ``dependency_overrides[param]`` called with the dependency."""
+    if sets_override(node, imports, pattern):
+        return True
+    finder = _OverrideFinder(imports, pattern)
+    found = False
+
+    class V(cst.CSTVisitor):
+        def visit_Call(self, call: cst.Call) -> None:
+            nonlocal found
+            f = call.func
+            if found or not isinstance(f, cst.Name) or f.value not in helpers or f.value in _seen:
+                return
+            helper = helpers[f.value]
+            if helper is node:
+                return
+            if sets_override_deep(helper, imports, pattern, helpers, _seen | {f.value}):
+                found = True
+                return
+            keys = _writes_param_key(helper)
+            if keys:
+                pos = [a.value for a in call.args if a.keyword is None]
+                params = param_names(helper)
+                for i in keys:
+                    if i < len(pos) and finder.is_dep(pos[i]):
+                        found = True
+                    for a in call.args:
+                        if a.keyword is not None and a.keyword.value == params[i] and finder.is_dep(a.value):
+                            found = True
+
+    node.visit(V())
+    return found
 
 
 def _call_name(node: cst.BaseExpression) -> str | None:
@@ -252,6 +306,9 @@ class FixtureInfo:
     autouse: bool
     sets_override: bool
     clientish: bool
+    node: cst.FunctionDef | None = None
+    scope: str = "function"
+    patches: bool = False  # patches the dependency with unittest.mock (FastAPI ignores that)
 
 
 @dataclass
@@ -261,14 +318,24 @@ class ScopeInfo:
     fixtures: dict[str, FixtureInfo] = field(default_factory=dict)
     usefixtures: list[str] = field(default_factory=list)
     setup_sets: str | None = None  # name of the setup function that sets the override
+    body: Sequence[cst.BaseStatement] = ()  # a class's body (its client attributes, its methods)
+    apps: ModuleApps | None = None  # the module's analysis (conftest scopes: their own)
+    module_sets: bool = False  # a module-level statement sets the override
 
 
 SETUP_NAMES = ("setup_method", "setup", "setup_class", "setUp", "setup_module", "setup_function", "setUpClass")
 
 
 def scope_of(body: Sequence[cst.CSTNode], imports: Imports, pattern: AuthPattern,
-             decorators: Sequence[cst.Decorator] = ()) -> ScopeInfo:
-    """Index the fixtures, ``usefixtures`` marks and setup functions of a module or class body."""
+             decorators: Sequence[cst.Decorator] = (), helpers: dict[str, cst.FunctionDef] | None = None) -> ScopeInfo:
+    """Index the fixtures, ``usefixtures`` marks and setup functions of a module or class body.
+
+    ``helpers``: the module's functions, followed when a fixture or setup calls one that sets the
+    override (``_override_dependencies(app)``); a module body finds its own."""
+    from codemods.fixers.auth.reach import fixture_scope
+
+    if helpers is None:
+        helpers = {s.name.value: s for s in body if isinstance(s, cst.FunctionDef)}
     info = ScopeInfo(usefixtures=usefixtures(decorators))
     for stmt in body:
         if isinstance(stmt, cst.FunctionDef):
@@ -286,10 +353,13 @@ def scope_of(body: Sequence[cst.CSTNode], imports: Imports, pattern: AuthPattern
                     name=name,
                     params=[p for p in param_names(stmt) if p not in ("self", "cls", "request")],
                     autouse=autouse,
-                    sets_override=sets_override(stmt.body, imports, pattern),
+                    sets_override=sets_override_deep(stmt, imports, pattern, helpers),
                     clientish=uses_client(stmt.body, imports, pattern, count_app=True),
+                    node=stmt,
+                    scope=fixture_scope(stmt),
+                    patches=patches_dependency(stmt, imports, pattern),
                 )
-            elif stmt.name.value in SETUP_NAMES and sets_override(stmt.body, imports, pattern):
+            elif stmt.name.value in SETUP_NAMES and sets_override_deep(stmt, imports, pattern, helpers):
                 info.setup_sets = info.setup_sets or stmt.name.value
         elif isinstance(stmt, cst.SimpleStatementLine):
             for small in stmt.body:
@@ -297,6 +367,9 @@ def scope_of(body: Sequence[cst.CSTNode], imports: Imports, pattern: AuthPattern
                     isinstance(t.target, cst.Name) and t.target.value == "pytestmark" for t in small.targets
                 ):
                     info.usefixtures.extend(_usefixtures_of(small.value))
+            code = cst.Module([]).code_for_node(stmt)
+            if pattern.dep_attr in code and sets_override(stmt, imports, pattern):
+                info.module_sets = True
     return info
 
 
@@ -307,7 +380,12 @@ def _conftest_scope(path: str, mtime: float, pattern: AuthPattern) -> ScopeInfo 
         module = cst.parse_module(text)
     except Exception:  # an unreadable conftest covers nothing we can see
         return None
-    return scope_of(module.body, Imports(module), pattern)
+    from codemods.fixers.auth.reach import ModuleApps
+
+    imports = Imports(module)
+    info = scope_of(module.body, imports, pattern)
+    info.apps = ModuleApps(module, imports, pattern, conftest=True)
+    return info
 
 
 def conftest_paths(test_file: Path, root: Path) -> list[Path]:
@@ -371,13 +449,91 @@ class Coverage:
                 return f"{cname}.{scope.setup_sets} already overrides the auth dependency"
         if self.module_scope.setup_sets:
             return f"{self.module_scope.setup_sets} already overrides the auth dependency"
+        if self.module_scope.module_sets:
+            return "the module already overrides the auth dependency at import time"
+        if self.module_scope.apps is not None and sets_override_deep(
+                func.body, self.imports, self.pattern, self.module_scope.apps.helpers):
+            return "a helper it calls already overrides the auth dependency"
         chain = self._chain(class_scopes)
         seen: set[str] = set()
         for name in self._requested(func, class_scopes):
             hit = self._fixture_sets(name, chain, seen)
             if hit:
                 return f"fixture `{hit}` already overrides the auth dependency"
+        seen = set()
+        for name in self._requested(func, class_scopes):
+            hit = self._fixture_patches(name, chain, seen)
+            if hit:
+                return (f"fixture `{hit}` patches the auth dependency with unittest.mock (FastAPI ignores it): "
+                        "make that fixture set an override")
         return None
+
+    def _fixture_patches(self, name: str, chain: list[ScopeInfo], seen: set[str]) -> str | None:
+        if name in seen:
+            return None
+        seen.add(name)
+        fx, rest = self._lookup(name, chain)
+        if fx is None:
+            return None
+        if fx.patches:
+            return fx.name
+        for p in fx.params:
+            hit = self._fixture_patches(p, rest[1:] if p == name else rest, seen)
+            if hit:
+                return hit
+        return None
+
+    # -- reachability ---------------------------------------------------------------------------
+    def fixture_value(self, name: str, chain: list[ScopeInfo], seen: frozenset[str] = frozenset()) -> Any:
+        """What fixture ``name`` gives (a :class:`~codemods.fixers.auth.reach.Value`) and its scope."""
+        if name in seen:
+            return None
+        fx, rest = self._lookup(name, chain)
+        if fx is None or fx.node is None:
+            return None
+        owner = next((s.apps for s in rest if s.apps is not None), None)
+        if owner is None:
+            return None
+        seeds = {}
+        for p in fx.params:
+            got = self.fixture_value(p, rest[1:] if p == name else rest, seen | {name})
+            if got is not None:
+                seeds[p] = got[0]
+        v = owner.returned(fx.node, seeds)
+        return (v, fx.scope) if v is not None else None
+
+    def reach(self, func: cst.FunctionDef, class_scopes: Sequence[ScopeInfo]) -> Reach:
+        """Which app the test's requests reach (through its body, fixtures, class/module clients, helpers)."""
+        from codemods.fixers.auth.reach import Reach, class_env
+
+        apps = self.module_scope.apps
+        assert apps is not None
+        chain = self._chain(class_scopes)
+        seeds = {}
+        for p in param_names(func):
+            got = self.fixture_value(p, chain)
+            if got is not None:
+                seeds[p] = got[0]
+        attrs: dict[str, Any] = {}
+        methods: dict[str, cst.FunctionDef] = {}
+        for scope in class_scopes:
+            a, m = class_env(scope.body, apps)
+            attrs.update(a)
+            methods.update(m)
+        reached, _ = apps.reached(func, seeds, self_env=attrs, methods=methods)
+        guarded = frozenset(a for a in reached if a.guarded)
+        dep = self.pattern.dep_attr
+        if not reached:
+            return Reach(None, "it sends no request through a test client of the app (calls functions "
+                               "or helpers directly, or builds no client)")
+        if not guarded:
+            return Reach(None, f"its requests go to an app with no route depending on `{dep}`", reached)
+        if len(guarded) > 1:
+            return Reach(None, "its requests go to more than one app", guarded)
+        app = next(iter(guarded))
+        if app.kind == "built":
+            return Reach(None, f"its app is built in {app.name}: set the override where the app is made", guarded)
+        return Reach(app, None, guarded)
 
     def _fixture_sets(self, name: str, chain: list[ScopeInfo], seen: set[str]) -> str | None:
         if name in seen:
@@ -490,16 +646,21 @@ def shadowed(func: cst.FunctionDef, names: ModuleNames) -> str | None:
 
 def iter_tests(
     body: Any, classes: tuple[str, ...] = (), scopes: tuple[ScopeInfo, ...] = (), *,
-    imports: Imports, pattern: AuthPattern,
+    imports: Imports, pattern: AuthPattern, helpers: dict[str, cst.FunctionDef] | None = None,
 ) -> Iterator[tuple[cst.FunctionDef, tuple[str, ...], tuple[ScopeInfo, ...]]]:
-    """Yield ``(func, classes, class_scopes)`` for pytest-collected functions and methods."""
+    """Yield ``(func, classes, class_scopes)`` for pytest-collected functions and methods (fixtures
+    are not tests, whatever their name)."""
+    if helpers is None:
+        helpers = {s.name.value: s for s in body if isinstance(s, cst.FunctionDef)}
     for stmt in body:
         if isinstance(stmt, cst.FunctionDef) and stmt.name.value.startswith("test"):
-            yield stmt, classes, scopes
+            if fixture_decorator(stmt) is None:  # a fixture is not a test, whatever its name
+                yield stmt, classes, scopes
         elif isinstance(stmt, cst.ClassDef) and stmt.name.value.startswith("Test") and isinstance(
             stmt.body, cst.IndentedBlock
         ):
-            scope = scope_of(stmt.body.body, imports, pattern, stmt.decorators)
+            scope = scope_of(stmt.body.body, imports, pattern, stmt.decorators, helpers=helpers)
+            scope.body = stmt.body.body
             yield from iter_tests(stmt.body.body, (*classes, stmt.name.value), (*scopes, scope),
-                                  imports=imports, pattern=pattern)
+                                  imports=imports, pattern=pattern, helpers=helpers)
 

@@ -68,6 +68,7 @@ class AuthPattern(PatternOptions):
     """
 
     fixture_name: str = DEFAULT_FIXTURE_NAME
+    line_length: int = 88  # the project's black/ruff line-length (:func:`project_line_length`)
 
     @classmethod
     def from_options(cls, opts: Any) -> AuthPattern:
@@ -125,6 +126,33 @@ class AuthPattern(PatternOptions):
     @property
     def dep_attr(self) -> str:
         return self.dep_target[1]
+
+
+def project_line_length(root: Any, default: int = 88) -> int:
+    """``line-length`` of ``[tool.black]`` or ``[tool.ruff]`` in ``root/pyproject.toml`` (else ``ruff.toml``)."""
+    import sys
+    from pathlib import Path
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+
+    for name, keys in (("pyproject.toml", (("tool", "black"), ("tool", "ruff"))),
+                       ("ruff.toml", ((),)), (".ruff.toml", ((),))):
+        path = Path(root) / name
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        for key in keys:
+            table: Any = data
+            for k in key:
+                table = table.get(k, {}) if isinstance(table, dict) else {}
+            value = table.get("line-length") if isinstance(table, dict) else None
+            if isinstance(value, int) and value > 20:
+                return value
+    return default
 
 
 def inherit_auth_table(options: PatternOptions, config: dict[str, Any]) -> None:

@@ -219,9 +219,11 @@ class AuthUnpatchFixer(FileFixer):
     def prepare(self, ctx: Context) -> None:
         # `[tool.stabfix.auth]` describes the project's pattern: use it for the keys this fixer's
         # own table and flags leave at their defaults.
+        from codemods.fixers.auth.pattern import project_line_length
+
         inherit_auth_table(self.options, ctx.config)
         self._pattern = None
-        _ = self.pattern
+        self.pattern.line_length = project_line_length(ctx.root)
 
     def prefilter(self, source: SourceFile) -> bool:
         return "patch" in source.text and self.pattern.dep_attr in source.text
@@ -275,22 +277,35 @@ class AuthUnpatchFixer(FileFixer):
         names = module_names(imports, pattern, need_identity=need_identity)
         with_plans = {wid: v for _, p in plans.values() for wid, v in p.withs.items()}
 
+        step = len(module.default_indent.expandtabs())
+
         class Rewrite(cst.CSTTransformer):
+            depth = 0  # indented blocks around the node being left
+
+            def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+                self.depth += 1
+
+            def leave_IndentedBlock(self, original: cst.IndentedBlock, updated: cst.IndentedBlock) -> cst.IndentedBlock:
+                self.depth -= 1
+                return updated
+
             def leave_With(self, original: cst.With, updated: cst.With) -> Any:
                 if id(original) not in with_plans:
                     return updated
                 k, value = with_plans[id(original)]
                 block = body_block(updated, module)
+                column = self.depth * step
                 items = [it for j, it in enumerate(updated.items) if j != k]
                 if items:
                     items[-1] = items[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
                     inner: list[cst.BaseStatement] = [updated.with_changes(
                         items=items, lpar=cst.MaybeSentinel.DEFAULT if not updated.lpar else updated.lpar,
                         leading_lines=[])]
-                    stmts = wrap_statements(inner, [], names, pattern, module, value, indent=block.indent)
+                    stmts = wrap_statements(inner, [], names, pattern, module, value, indent=block.indent,
+                                            column=column)
                 else:
                     stmts = wrap_statements(block.body, block.footer, names, pattern, module, value,
-                                            indent=block.indent)
+                                            indent=block.indent, column=column, shift=False)
                 stmts[0] = stmts[0].with_changes(leading_lines=updated.leading_lines)
                 return cst.FlattenSentinel(stmts)
 
@@ -311,7 +326,7 @@ class AuthUnpatchFixer(FileFixer):
                     leading_lines=updated.leading_lines if decos or not updated.decorators
                     else [*updated.leading_lines, *updated.decorators[0].leading_lines],
                 )
-                return wrap_function_body(new, names, pattern, module, p.value)
+                return wrap_function_body(new, names, pattern, module, p.value, depth=self.depth + 1)
 
         new_module = module.visit(Rewrite())
         new_module = add_imports(new_module, names)
