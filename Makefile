@@ -1,10 +1,14 @@
-# stabfix: `make demo` and `make test` are the README's quick start.
+# stabfix: `make demo` and `make test` are the README's quick start; `make test-all` adds the
+# corpus, oracle and slow suites (sdists from PyPI, Prisma's engine from npm, PostgreSQL).
 PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+DEMO_VENV ?= .venv-demo
 PYTEST_ARGS ?=
+#: what `make test` leaves to `make test-all`
+FAST_TESTS := -m "not corpus and not slow and not oracle"
 
-.PHONY: setup demo test lint docs services bench clean
+.PHONY: setup demo test test-all lint docs services bench clean
 
 $(BIN)/.installed: pyproject.toml requirements-test.txt
 	$(PY) -m venv $(VENV)
@@ -14,13 +18,23 @@ $(BIN)/.installed: pyproject.toml requirements-test.txt
 
 setup: $(BIN)/.installed
 
-demo: setup
-	$(BIN)/stabfix demo
+# the demo needs only stabfix itself: a plain `pip install .`, as a user would, in its own venv
+$(DEMO_VENV)/.installed: pyproject.toml $(shell find src templates -type f -not -path '*/__pycache__/*' 2>/dev/null)
+	$(PY) -m venv $(DEMO_VENV)
+	$(DEMO_VENV)/bin/python -m pip install -q --disable-pip-version-check .
+	touch $@
+
+demo: $(DEMO_VENV)/.installed
+	$(DEMO_VENV)/bin/stabfix demo
 
 services:
 	bash scripts/setup-services.sh
 
-test: setup services
+test: setup
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/python -m pytest -n 2 $(FAST_TESTS) $(PYTEST_ARGS)
+
+test-all: setup services
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
@@ -36,4 +50,4 @@ bench: setup
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) build dist .cache
+	rm -rf $(VENV) $(DEMO_VENV) build dist .cache

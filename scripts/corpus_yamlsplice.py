@@ -87,17 +87,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=REPO / ".cache" / "sdists")
     args = parser.parse_args(argv)
 
-    files: list[Path] = []
     if args.paths:
+        files: list[Path] = []
         for p in args.paths:
             files += sorted(p.rglob("*.y*ml")) if p.is_dir() else [p]
-    else:
-        import tempfile
+        return check_files(files)
+    import shutil
+    import tempfile
 
-        tmp = Path(tempfile.mkdtemp(prefix="corpus-yaml-"))
+    tmp = Path(tempfile.mkdtemp(prefix="corpus-yaml-"))
+    try:
         files = yaml_from_sdist(fetch_sdist(args.cache), tmp)
         if REAL_WORLD.is_dir():
             files += sorted(REAL_WORLD.glob("*.yml"))
+        else:
+            print(f"note: {REAL_WORLD} is absent: the sdist's YAML files only")
+        return check_files(files)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def check_files(files: list[Path]) -> int:
     stats: dict[str, int] = {k: 0 for k in ("files", "unparsable", "scalars", "chars", "mapped chars", "splices")}
     for k in ("plain", "|", ">", "'", '"'):
         stats[f"style {k}"] = 0

@@ -21,11 +21,13 @@ from codemods.core import config as config_mod
 from codemods.core import options, registry
 from codemods.core.context import Context
 from codemods.core.contract import Fixer
-from codemods.core.discovery import inside_root
+from codemods.core.discovery import inside, inside_root
+from codemods.core.discovery import resolve as _resolve
 from codemods.core.engine import Progress, default_jobs, run_fixer, stop_workers
 from codemods.core.plan import FileResult, Notice, Plan
+from codemods.core.source import MAX_FILE_SIZE
 from codemods.core.writer import Interrupted, Writer
-from codemods.errors import StabfixError
+from codemods.errors import StabfixError, UsageError
 
 Mode = Literal["diff", "check", "write"]
 REPORT_SCHEMA_VERSION = 1
@@ -100,8 +102,10 @@ class Report:
         lines = []
         for f in self.plan.files:
             if f.status == "changed":
-                verb = "created" if f.change and f.change.is_creation else (
-                    "fixed" if self.applied else "would fix")
+                if f.change and f.change.is_creation:
+                    verb = "created" if self.applied else "would create"
+                else:
+                    verb = "fixed" if self.applied else "would change"
                 lines.append(f"{verb} {f.path}: {f.reason}")
             elif f.status == "failed":
                 lines.append(f"error: {f.path}: {f.reason}")
@@ -127,17 +131,26 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+#: what marks a project's root outside git (the nearest folder up holding one wins, as in ruff)
+ROOT_MARKERS = ("pyproject.toml", ".git")
+
+
 def find_root(start: Path | None = None) -> Path:
-    """The git top level containing ``start`` (default: the current folder), else that folder."""
+    """The root of the project holding ``start`` (default: the current folder): the git top level;
+    outside git, the nearest folder from ``start`` up that holds ``pyproject.toml`` or ``.git``;
+    else ``start`` itself."""
     start = (start or Path.cwd()).resolve()
     try:
         out = subprocess.run(
             ["git", "rev-parse", "--show-toplevel"], cwd=start, capture_output=True, text=True, check=False
         )
     except OSError:
-        return start
-    if out.returncode == 0 and out.stdout.strip():
+        out = None
+    if out is not None and out.returncode == 0 and out.stdout.strip():
         return Path(out.stdout.strip()).resolve()
+    for folder in (start, *start.parents):
+        if any((folder / marker).exists() for marker in ROOT_MARKERS):
+            return folder
     return start
 
 
@@ -177,11 +190,12 @@ def make_plan(
     mode: Mode = "diff",
     progress: Progress | None = None,
     options: dict[str, Any] | None = None,
+    cwd: str | Path | None = None,
     **fixer_options: Any,
 ) -> Plan:
     """Plan ``fixer`` without writing anything (the arguments of :func:`apply`)."""
     merged = {**(options or {}), **fixer_options}
-    return _build(fixer, paths, root, include, exclude, jobs, mode, merged)[0].plan_once(progress)
+    return _build(fixer, paths, root, include, exclude, jobs, mode, merged, cwd)[0].plan_once(progress)
 
 
 class _Run:
@@ -209,17 +223,30 @@ def _build(
     jobs: int | None,
     mode: Mode,
     given: dict[str, Any],
+    cwd: str | Path | None = None,
 ) -> tuple[_Run, dict[str, Any]]:
     root_path = Path(root).resolve() if root is not None else find_root()
     if not root_path.is_dir():
         raise StabfixError(f"--root {root} is not a folder")
     fixer, table = make_fixer(name, root_path, given)
+    _refuse_unused(name, fixer, paths, include, exclude, jobs)
     explicit = bool(paths)
+    # Relative PATHS are taken from ``cwd`` (the CLI: the current folder) when it lies inside the
+    # root, else from the root (the API's default; a --root elsewhere); default paths from the root.
+    start, from_cwd = root_path, False
+    if explicit and cwd is not None:
+        cwd_path = _resolve(Path(cwd), cwd)
+        if inside(root_path, cwd_path):
+            start, from_cwd = cwd_path, True
     raw_paths = list(paths) if paths else list(fixer.default_paths)
     resolved = []
     for p in raw_paths:
         pp = Path(p)
-        resolved.append(inside_root(root_path, (pp if pp.is_absolute() else root_path / pp).resolve(), p))
+        full = _resolve(pp if pp.is_absolute() else start / pp, p)
+        resolved.append(inside_root(root_path, full, p))
+        if explicit and not full.exists():
+            where = "" if pp.is_absolute() or from_cwd else f" (PATHS are relative to the root {root_path})"
+            raise StabfixError(f"{p} does not exist{where}")
     ctx_args = dict(
         root=root_path,
         paths=resolved,
@@ -229,8 +256,34 @@ def _build(
         jobs=default_jobs(jobs or int(table.get("jobs", 0)) or None),  # capped by the CPUs
         explicit_paths=explicit,
         mode=mode,
+        gitignore=bool(table.get("gitignore", True)),
+        max_file_size=_max_file_size(table),
     )
     return _Run(fixer, ctx_args), table
+
+
+#: the run-wide inputs, as the command line spells them
+def _max_file_size(table: dict[str, Any]) -> int:
+    value = table.get("max-file-size", MAX_FILE_SIZE)
+    if value < 1:
+        raise StabfixError("[tool.stabfix] max-file-size must be a positive number of bytes", path="pyproject.toml")
+    return int(value)
+
+
+_INPUT_FLAGS = {"paths": "PATHS", "include": "--include", "exclude": "--exclude", "jobs": "--jobs"}
+
+
+def _refuse_unused(name: str, fixer: Fixer, paths: Sequence[str | Path] | None, include: Sequence[str],
+                   exclude: Sequence[str], jobs: int | None) -> None:
+    """A repo-wide fixer given PATHS, --include/--exclude or --jobs it does not use: one clear error,
+    not a silent run over something else."""
+    given = {"paths": bool(paths), "include": bool(include), "exclude": bool(exclude), "jobs": jobs is not None}
+    unused = [_INPUT_FLAGS[k] for k, v in given.items() if v and k not in fixer.accepts]
+    if unused:
+        takes = [_INPUT_FLAGS[k] for k in _INPUT_FLAGS if k in fixer.accepts]
+        why = f"of these it takes only {', '.join(takes)}" if takes else "it plans from the repository as a whole"
+        raise UsageError(f"{name} does not use {' or '.join(unused)} ({why}); "
+                         f"drop {'it' if len(unused) == 1 else 'them'}")
 
 
 def apply(
@@ -244,9 +297,16 @@ def apply(
     jobs: int | None = None,
     progress: Progress | None = None,
     options: dict[str, Any] | None = None,
+    cwd: str | Path | None = None,
     **fixer_options: Any,
 ) -> Report:
-    """Run ``fixer`` over ``paths`` (relative to ``root``) and return a :class:`Report`.
+    """Run ``fixer`` over ``paths`` and return a :class:`Report`.
+
+    ``root`` (default: the git top level, else the nearest folder up holding ``pyproject.toml`` or
+    ``.git``, else the current folder) is where ``[tool.stabfix]`` and git are read; relative
+    ``paths`` are taken from ``cwd`` when it lies inside the root (the command line passes the
+    current folder), else from the root. A repo-wide fixer refuses ``paths``, ``include``,
+    ``exclude`` or ``jobs`` it does not use.
 
     ``mode``: ``"diff"`` plans only; ``"check"`` plans and sets ``exit_code`` 1 when anything would
     change; ``"write"`` applies the plan atomically (files that failed are never written; a file
@@ -259,7 +319,7 @@ def apply(
     """
     if mode not in ("diff", "check", "write"):
         raise StabfixError(f"mode must be diff, check or write, not {mode!r}")
-    run, _ = _build(fixer, paths, root, include, exclude, jobs, mode, {**(options or {}), **fixer_options})
+    run, _ = _build(fixer, paths, root, include, exclude, jobs, mode, {**(options or {}), **fixer_options}, cwd)
     if mode != "write":
         try:
             the_plan = run.plan_once(progress)

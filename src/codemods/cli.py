@@ -34,6 +34,7 @@ EXTRA_COMMANDS: dict[str, str] = {
     "demo": "codemods.commands.demo:command",
     "triage": "codemods.commands.triage.cli:command",
     "ci": "codemods.commands.circleci:group",
+    "completion": "codemods.commands.completion:command",
 }
 
 
@@ -83,9 +84,13 @@ def list_cmd(as_json: bool) -> None:
 
     infos = list_fixers()
     if as_json:
+        # "flag": the command-line flag, null when the option is not on the command line (e.g.
+        # workers' `files`, a config key only); "key": the [tool.stabfix.<fixer>] key, null when
+        # the option cannot be configured (e.g. version's --set)
         out = [
             {"name": i.name, "description": i.description, "kind": i.kind,
-             "options": [{"flag": o.flag, "key": o.key, "help": o.help, "default": _plain(o.default)}
+             "options": [{"flag": o.flag if o.cli else None, "key": o.key if o.config else None,
+                          "help": o.help, "default": _plain(o.default)}
                          for o in i.options]}
             for i in infos
         ]
@@ -142,7 +147,8 @@ def _common_options() -> list[click.Parameter]:
         click.Option(["--check", "check"], is_flag=True, help=COMMON_HELP["check"]),
         click.Option(["--json", "as_json"], is_flag=True, help=COMMON_HELP["json"]),
         click.Option(["--root", "root"], type=click.Path(path_type=Path, file_okay=False),
-                     help="Repository root (default: the git top level, else the current folder)."),
+                     help="Where the config (pyproject.toml) and git are read (default: the git top level, "
+                          "else the nearest folder up holding pyproject.toml or .git, else the current folder)."),
         click.Option(["--include", "include"], multiple=True, metavar="GLOB", help="Only files matching GLOB."),
         click.Option(["--exclude", "exclude"], multiple=True, metavar="GLOB", help="Skip files matching GLOB."),
         click.Option(["--jobs", "-j", "jobs"], type=click.IntRange(min=1), help="Worker processes (default and maximum: one per CPU)."),
@@ -198,6 +204,7 @@ def _run_apply(name: str, params: dict[str, Any]) -> int:
             name,
             list(common["paths"]) or None,
             root=common["root"],
+            cwd=Path.cwd(),  # PATHS are relative to the current folder (as ruff and black take them)
             mode=mode,  # type: ignore[arg-type]
             include=common["include"],
             exclude=common["exclude"],
@@ -251,7 +258,7 @@ class ApplyGroup(click.Group):
         from codemods.errors import StabfixError
 
         if cmd_name not in registry.FIXERS:
-            return None
+            raise registry.unknown_fixer(cmd_name)  # with a close match, not click's "No such command"
         try:
             cls = registry.load(cmd_name)
         except StabfixError as exc:
@@ -292,7 +299,11 @@ class LazyGroup(click.Group):
         return super().get_command(ctx, cmd_name)
 
 
-@click.group("stabfix", cls=LazyGroup, no_args_is_help=True)
+#: `-h` is `--help` everywhere (sub-commands inherit the context settings)
+CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"]}
+
+
+@click.group("stabfix", cls=LazyGroup, no_args_is_help=True, context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, "--version", prog_name="stabfix", message="%(prog)s %(version)s")
 def cli() -> None:
     """stabfix: codemods and auto-fixers that turn CI-stabilisation edits into reviewable commands.

@@ -36,7 +36,8 @@ class ToolError(StabfixError):
 class FileFailure(Exception):
     """Raised by a file fixer for one file: the file is reported as failed, others go on."""
 
-    def __init__(self, message: str, line: int | None = None) -> None:
+    def __init__(self, message: str, line: int | None = None, status: str = "failed") -> None:
         super().__init__(message)
         self.message = message
         self.line = line
+        self.status = status  # "failed", or "skipped" for a file left out on purpose (too large)

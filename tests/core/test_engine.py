@@ -65,7 +65,7 @@ def test_diff_is_accepted_by_git_apply_and_matches_write(tmp_path: Path) -> None
     assert (a / "pkg" / "bom.py").read_bytes().startswith(b"\xef\xbb\xbf")
     assert (a / "pkg" / "latin.py").read_bytes() == b"# -*- coding: latin-1 -*-\ns = '\xe9 NEW'\n"
     assert os.stat(a / "pkg" / "script.py").st_mode & 0o777 == 0o755
-    assert not list(a.rglob("*.stabfix-tmp"))
+    assert not list(a.rglob(".*.stabfix-tmp-*"))
 
 
 def test_creation_diff_and_write(tmp_path: Path) -> None:
@@ -110,7 +110,7 @@ def test_staged_writes_are_all_or_nothing(tmp_path: Path) -> None:
     before = {p: p.read_bytes() for p in (tmp_path / "pkg").iterdir()}
 
     def temps() -> list[Path]:
-        return sorted(tmp_path.rglob("*.stabfix-tmp"))
+        return sorted(tmp_path.rglob(".*.stabfix-tmp-*"))
 
     with writer.Writer(tmp_path) as w:  # staged, then one file changes: nothing lands, nothing left
         for change in plan.changes:

@@ -45,7 +45,7 @@ def _repo(root: Path, n: int, jobs: int | None = None) -> Path:
 
 
 def _temps(root: Path) -> list[Path]:
-    return [p for p in root.rglob("*") if p.name.endswith(".stabfix-tmp")]
+    return [p for p in root.rglob("*") if ".stabfix-tmp-" in p.name]
 
 
 def test_signals_stop_the_run_clean_and_fast(tmp_path: Path) -> None:

@@ -43,7 +43,7 @@ def _refused(root: Path, report: Path, name: str, why: str) -> None:
         after = path.stat()
         assert path.read_bytes() == data
         assert (after.st_mode, after.st_uid, after.st_ino) == (st.st_mode, st.st_uid, st.st_ino)
-    assert not [p for p in root.rglob("*") if p.name.endswith(".stabfix-tmp")]
+    assert not [p for p in root.rglob("*") if ".stabfix-tmp-" in p.name]
     with pytest.raises(StabfixError, match=why):
         codemods.apply("noqa", root=root, mode="write", from_report=str(report))
     diff = codemods.apply("noqa", root=root, mode="diff", from_report=str(report))

@@ -60,7 +60,7 @@ def collect_ci_files(ctx: Context, default_files: Sequence[str]) -> list[CiFile]
             elif p.is_file():
                 chosen.append(p)
             else:
-                raise StabfixError(f"{ctx.rel(p)} does not exist", path=ctx.rel(p))
+                raise StabfixError("does not exist", path=ctx.rel(p))  # "error: nope.yml: does not exist"
     else:
         chosen = [ctx.resolve(f) for f in default_files]
         missing = [ctx.rel(p) for p in chosen if not p.is_file()]

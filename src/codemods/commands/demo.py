@@ -48,6 +48,11 @@ def run_demo(*, keep: bool = False, only: list[str] | None = None) -> int:
     from codemods.core import registry
     from codemods.errors import StabfixError
 
+    try:
+        registry.check_names(only or [])
+    except StabfixError as exc:
+        click.echo(exc.one_line(), err=True)
+        return 2
     tmp = Path(tempfile.mkdtemp(prefix="stabfix-demo-"))
     repo = copy_sample(tmp / "litellm")
     worst = 0
@@ -60,6 +65,7 @@ def run_demo(*, keep: bool = False, only: list[str] | None = None) -> int:
             cls = registry.load(name)
             spec = cls.demo
             if spec is None:
+                click.echo(f"# {name}: no demo (see `stabfix apply {name} --help`)\n")
                 continue
             click.echo(f"$ {command_line(name, cls)}")
             if spec.note:
@@ -90,17 +96,21 @@ def command_line(name: str, cls: type[Fixer]) -> str:
     if spec is None:
         raise ValueError(f"fixer {name!r} has no demo")
     flags = {o.name: o.flag for o in options.specs(cls.Options)}
-    words = ["stabfix", "apply", name, *map(shlex.quote, spec.paths)]
-    words += [_flag(flags.get(k, "--" + k.replace("_", "-")), v) for k, v in spec.options.items()]
-    return " ".join(w for w in [*words, "--diff"] if w)
+    words = ["stabfix", "apply", name, *spec.paths]
+    for key, value in spec.options.items():
+        words += _flag(flags.get(key, "--" + key.replace("_", "-")), value)
+    # shell-quoted as a whole: the line pastes into bash and zsh (node ids carry `[alice]`)
+    return shlex.join([*words, "--diff"])
 
 
-def _flag(flag: str, value: object) -> str:
+def _flag(flag: str, value: object) -> list[str]:
     if value is True:
-        return flag
+        return [flag]
+    if value is False or value is None:
+        return []
     if isinstance(value, (list, tuple)):
-        return " ".join(f"{flag} {shlex.quote(str(v))}" for v in value)
-    return f"{flag} {shlex.quote(str(value))}"
+        return [word for v in value for word in (flag, str(v))]
+    return [flag, str(value)]
 
 
 @click.command("demo")

@@ -1,6 +1,8 @@
 """Configuration: ``[tool.stabfix]`` in the target repository's pyproject.toml.
 
-Top-level keys apply to every fixer (``include``, ``exclude``, ``jobs``, ``gitignore``); a sub-table
+Top-level keys apply to every fixer that walks files (``include``, ``exclude``, ``jobs``, ``gitignore``:
+false makes discovery ignore ``.gitignore`` files, ``max-file-size``: larger files are skipped, in
+bytes); a sub-table
 ``[tool.stabfix.<fixer>]`` holds that fixer's options (validated against its Options dataclass).
 An unknown key is an error that names it.
 """
@@ -8,6 +10,7 @@ An unknown key is an error that names it.
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +26,11 @@ GLOBAL_KEYS = {
     "exclude": list,
     "jobs": int,
     "gitignore": bool,
+    "max-file-size": int,
 }
 
 
-def load(root: Path, fixer_names: list[str], shared_tables: tuple[str, ...] = ()) -> dict[str, Any]:
+def load(root: Path, fixer_names: list[str], shared_tables: Mapping[str, Sequence[str]] | None = None) -> dict[str, Any]:
     """The ``[tool.stabfix]`` table of ``root/pyproject.toml`` (empty when there is none)."""
     path = root / "pyproject.toml"
     if not path.is_file():
@@ -38,8 +42,15 @@ def load(root: Path, fixer_names: list[str], shared_tables: tuple[str, ...] = ()
     table = data.get("tool", {}).get("stabfix", {})
     if not isinstance(table, dict):
         raise ConfigError("[tool.stabfix] must be a table", path="pyproject.toml")
+    shared_tables = shared_tables or {}
     for key, value in table.items():
         if isinstance(value, dict):
+            shared = shared_tables.get(key)
+            if shared is not None:
+                unknown = sorted(set(value) - set(shared))
+                if unknown:
+                    raise ConfigError(f"[tool.stabfix.{key}]: unknown key `{unknown[0]}` (known keys: "
+                                      f"{', '.join(sorted(shared))})", path="pyproject.toml")
             if key not in fixer_names and key not in shared_tables:
                 raise ConfigError(
                     f"[tool.stabfix.{key}]: unknown fixer `{key}` (fixers: {', '.join(fixer_names)})",
@@ -54,4 +65,6 @@ def load(root: Path, fixer_names: list[str], shared_tables: tuple[str, ...] = ()
             )
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise ConfigError(f"[tool.stabfix]: `{key}` must be a {expected.__name__}", path="pyproject.toml")
+        if isinstance(value, list) and not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"[tool.stabfix]: `{key}` must be a list of glob strings", path="pyproject.toml")
     return table

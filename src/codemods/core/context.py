@@ -9,9 +9,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from codemods.core.discovery import inside_root
+from codemods.core.discovery import inside_root, resolve
 from codemods.core.plan import Edit, FileChange, FileResult, Notice
-from codemods.core.source import SourceFile, read_source
+from codemods.core.source import MAX_FILE_SIZE, SourceFile, read_source
 from codemods.errors import StabfixError
 
 
@@ -33,8 +33,11 @@ class Context:
         jobs: int = 1,
         explicit_paths: bool = False,
         mode: str = "diff",
+        gitignore: bool = True,
+        max_file_size: int = MAX_FILE_SIZE,
     ) -> None:
         self.root = root
+        self.max_file_size = max_file_size
         self._prefix = str(root).rstrip(os.sep) + os.sep
         self.paths = paths
         self.config = config or {}
@@ -43,6 +46,7 @@ class Context:
         self.jobs = jobs
         self.explicit_paths = explicit_paths
         self.mode = mode
+        self.gitignore = gitignore  # [tool.stabfix] gitignore = false: discovery ignores .gitignore files
         self.notices: list[Notice] = []
         self._results: dict[str, FileResult] = {}
         self._order: list[str] = []
@@ -59,9 +63,9 @@ class Context:
     def resolve(self, path: str | Path, *, must_exist: bool = False) -> Path:
         """Resolve a path (relative to the root) and refuse one outside the root."""
         p = Path(path)
-        p = inside_root(self.root, (p if p.is_absolute() else self.root / p).resolve(), path)
+        p = inside_root(self.root, resolve(p if p.is_absolute() else self.root / p, path), path)
         if must_exist and not p.exists():
-            raise StabfixError(f"{self.rel(p)} does not exist", path=self.rel(p))
+            raise StabfixError("does not exist", path=self.rel(p))
         return p
 
     def discover(self, suffixes: Iterable[str] = (".py",), names: Iterable[str] = ()) -> list[Path]:
@@ -70,7 +74,7 @@ class Context:
 
         return discover(
             self.root, self.paths, suffixes=tuple(suffixes), names=tuple(names),
-            include=self.include, exclude=self.exclude,
+            include=self.include, exclude=self.exclude, gitignore=self.gitignore,
         )
 
     def filter(self, files: Iterable[Path], suffixes: Iterable[str] = (".py",)) -> list[Path]:
@@ -79,13 +83,14 @@ class Context:
 
         return filter_files(
             self.root, self.paths, files, suffixes=tuple(suffixes), include=self.include, exclude=self.exclude,
+            gitignore=self.gitignore,
         )
 
     # -- reading -------------------------------------------------------------------------------
     def read(self, path: str | Path) -> SourceFile:
         """Read a file inside the root; decode errors raise :class:`FileFailure`."""
         p = self.resolve(path)
-        return read_source(p, self.rel(p))
+        return read_source(p, self.rel(p), self.max_file_size)
 
     def read_text(self, path: str | Path) -> str:
         return self.read(path).text

@@ -65,6 +65,9 @@ class Fixer:
     demo: ClassVar[DemoSpec | None] = None
     #: paths used when none are given (relative to the root)
     default_paths: ClassVar[tuple[str, ...]] = (".",)
+    #: the run-wide inputs this fixer uses, of "paths" (PATHS), "include", "exclude" (the globs)
+    #: and "jobs" (worker processes): one it does not use is refused when given, not ignored
+    accepts: ClassVar[frozenset[str]] = frozenset({"paths", "include", "exclude", "jobs"})
 
     def __init__(self, options: Any | None = None) -> None:
         self.options = options if options is not None else self.Options()
@@ -110,7 +113,13 @@ class FileFixer(Fixer):
 
 
 class RepoFixer(Fixer):
-    """A fixer that plans across the repository; it proposes through the context."""
+    """A fixer that plans across the repository; it proposes through the context.
+
+    It runs in one process and reads what it needs, so by default it takes no PATHS,
+    ``--include``/``--exclude`` or ``--jobs``; one that reads the paths declares them in ``accepts``.
+    """
+
+    accepts: ClassVar[frozenset[str]] = frozenset()
 
     def plan(self, ctx: Context) -> None:
         raise NotImplementedError

@@ -8,6 +8,7 @@ lies outside the root.
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
 from collections.abc import Iterable
@@ -80,6 +81,18 @@ class _Ignore:
         return result
 
 
+def resolve(path: Path, given: str | Path | None = None) -> Path:
+    """``path.resolve()``; a symlink loop (or a path the system cannot resolve) is one clear
+    :class:`StabfixError` naming ``given`` (default: the path), not an internal error."""
+    try:
+        return path.resolve()
+    except RuntimeError:  # "Symlink loop from ..." (Python < 3.13)
+        raise StabfixError("is a symlink loop; remove it or --exclude it", path=str(given or path)) from None
+    except OSError as exc:  # ELOOP on Python >= 3.13, or e.g. a name too long
+        what = "is a symlink loop" if exc.errno == errno.ELOOP else f"cannot be resolved ({exc.strerror})"
+        raise StabfixError(f"{what}; remove it or --exclude it", path=str(given or path)) from None
+
+
 def inside(root: Path, path: Path) -> bool:
     return path == root or root in path.parents
 
@@ -96,7 +109,7 @@ def inside_root(root: Path, path: Path, given: str | Path) -> Path:
 def _given(root: Path, given: Path) -> Path:
     """A path from the command line, under the root (not resolved); refused outside it or missing."""
     p = given if given.is_absolute() else root / given
-    inside_root(root, p.resolve(), given)
+    inside_root(root, resolve(p, given), given)
     if not p.exists():
         raise StabfixError(f"{given} does not exist (paths are relative to the root {root})")
     return p
@@ -147,7 +160,12 @@ def discover(
         return p.suffix in suffixes or p.name in names
 
     def accept(p: Path, explicit: bool) -> None:
-        real = p.resolve()
+        try:
+            real = resolve(p, p.relative_to(root) if inside(root, p) else p)
+        except StabfixError:  # a symlink loop: an error, unless --exclude rules it out
+            if not explicit and not rules.globs_ok(p.relative_to(root).as_posix()):
+                return
+            raise
         if not inside(root, real) or real in seen:
             return
         if not explicit and not rules.globs_ok(real.relative_to(root).as_posix()):
@@ -165,10 +183,12 @@ def discover(
             keep = []
             for name in sorted(dirnames):
                 sub = d / name
-                if sub.is_symlink() and not inside(root, sub.resolve()):
+                rel = sub.relative_to(root).as_posix()
+                if not rules.folder_ok(sub, rel):
                     continue
-                if rules.folder_ok(sub, sub.relative_to(root).as_posix()):
-                    keep.append(name)
+                if sub.is_symlink() and not inside(root, resolve(sub, rel)):
+                    continue
+                keep.append(name)
             dirnames[:] = keep
             for name in sorted(filenames):
                 f = d / name
@@ -202,7 +222,7 @@ def filter_files(
     for g in paths:
         p = _given(root, g)
         # a folder is walked as given (symlinks inside it resolved); a file is taken as named
-        given.append((str(p.resolve()), True) if p.is_file() else (str(p).rstrip(sep) + sep, False))
+        given.append((str(resolve(p, g)), True) if p.is_file() else (str(p).rstrip(sep) + sep, False))
     dir_ok: dict[tuple[str, str], bool] = {}
 
     def folder_ok(top: str, folder: str) -> bool:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from codemods.core.context import Context
 from codemods.core.contract import FileFixer, Fixer, Outcome, RepoFixer
 from codemods.core.plan import FileChange, FileResult, Notice, Plan
-from codemods.core.source import SourceFile, decode, is_generated, read_source
+from codemods.core.source import MAX_FILE_SIZE, SourceFile, decode, is_generated, read_source
 from codemods.core.validate import comment_only_change, validate_python
 from codemods.errors import FileFailure
 
@@ -83,23 +83,26 @@ def _decide(fixer: FileFixer, source: SourceFile, outcome: Outcome) -> FileResul
 
 # -- process pool: the fixer is sent once per worker, then only paths travel ------------------------
 _WORKER_FIXER: FileFixer | None = None
+_WORKER_LIMIT = MAX_FILE_SIZE
 
 
-def _init_worker(fixer: FileFixer) -> None:
-    global _WORKER_FIXER
-    _WORKER_FIXER = fixer
+def _init_worker(fixer: FileFixer, limit: int = MAX_FILE_SIZE) -> None:
+    global _WORKER_FIXER, _WORKER_LIMIT
+    _WORKER_FIXER, _WORKER_LIMIT = fixer, limit
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 10000))
 
 
-def _load(fixer: FileFixer, path: Path, rel: str, *, screen: bool = True) -> SourceFile | FileResult:
-    """Read one file, and screen it (generated: skipped; pre-filtered out: unchanged).
+def _load(fixer: FileFixer, path: Path, rel: str, *, screen: bool = True,
+          limit: int = MAX_FILE_SIZE) -> SourceFile | FileResult:
+    """Read one file, and screen it (over ``limit`` bytes or generated: skipped; pre-filtered out:
+    unchanged).
 
     Returns the source when the fixer must see it, else the file's result.
     """
     try:
-        source = read_source(path, rel)
+        source = read_source(path, rel, limit)
     except FileFailure as exc:
-        return FileResult(rel, "failed", exc.message)
+        return FileResult(rel, "skipped" if exc.status == "skipped" else "failed", exc.message)
     except OSError as exc:
         return FileResult(rel, "failed", f"cannot read: {exc.strerror}")
     if screen and is_generated(source.raw):
@@ -113,7 +116,7 @@ def _work(item: tuple[str, str, bool]) -> FileResult:
     """One file in a worker process; ``item`` is (path, rel, screen it here)."""
     path, rel, screen = item
     assert _WORKER_FIXER is not None
-    loaded = _load(_WORKER_FIXER, Path(path), rel, screen=screen)
+    loaded = _load(_WORKER_FIXER, Path(path), rel, screen=screen, limit=_WORKER_LIMIT)
     return loaded if isinstance(loaded, FileResult) else _guarded(_WORKER_FIXER, loaded)
 
 
@@ -134,13 +137,13 @@ _INTERRUPTS = {signal.SIGINT, signal.SIGTERM}
 _POOLS: dict[ProcessPoolExecutor, int] = {}
 
 
-def _start_worker(fixer: FileFixer) -> None:
+def _start_worker(fixer: FileFixer, limit: int) -> None:
     """A worker's initializer: ignore Ctrl-C (sent to the whole process group), die of SIGTERM."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _INTERRUPTS)
-    _init_worker(fixer)
+    _init_worker(fixer, limit)
 
 
 @contextlib.contextmanager
@@ -184,7 +187,8 @@ def stop_workers() -> None:
 
 
 def _pool(
-    fixer: FileFixer, items: list[tuple[str, str, bool]], jobs: int, progress: Progress | None
+    fixer: FileFixer, items: list[tuple[str, str, bool]], jobs: int, progress: Progress | None,
+    limit: int = MAX_FILE_SIZE,
 ) -> Iterator[FileResult]:
     """Run the fixer over ``(path, rel, screen)`` items in worker processes (only paths cross over)."""
     from concurrent.futures import ProcessPoolExecutor  # multiprocessing: only when pooling
@@ -193,7 +197,7 @@ def _pool(
     jobs = max(1, min(jobs, total))  # never more workers than files
     # chunks of ~10-50 ms of work: fewer hand-offs through the main process, a short tail
     chunk = max(1, min(48, total // (jobs * 12)))
-    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker, initargs=(fixer,))
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker, initargs=(fixer, limit))
     _POOLS[pool] = threading.get_ident()
     try:
         with _interrupts_blocked():  # the workers start here
@@ -219,13 +223,14 @@ def _run_files(fixer: FileFixer, ctx: Context, progress: Progress | None) -> Ite
     known = fixer.candidates(ctx)
     found = ctx.discover(fixer.suffixes) if known is None else ctx.filter(known, fixer.suffixes)
     files = fixer.select(ctx, found)
+    limit = ctx.max_file_size
     jobs = default_jobs(max(1, ctx.jobs))
     if known is not None and jobs > 1 and len(files) >= POOL_THRESHOLD:
-        yield from _pool(fixer, [(str(f), ctx.rel(f), True) for f in files], jobs, progress)
+        yield from _pool(fixer, [(str(f), ctx.rel(f), True) for f in files], jobs, progress, limit)
         return
     candidates: list[SourceFile] = []
     for f in files:
-        loaded = _load(fixer, f, ctx.rel(f))
+        loaded = _load(fixer, f, ctx.rel(f), limit=limit)
         if isinstance(loaded, FileResult):
             yield loaded
         else:
@@ -234,7 +239,7 @@ def _run_files(fixer: FileFixer, ctx: Context, progress: Progress | None) -> Ite
     if jobs > 1 and total >= POOL_THRESHOLD:
         items = [(str(s.path), s.rel, False) for s in candidates]  # screened here already
         del candidates  # workers read the files themselves: only paths cross the process boundary
-        yield from _pool(fixer, items, jobs, progress)
+        yield from _pool(fixer, items, jobs, progress, limit)
     else:
         for i, source in enumerate(candidates, 1):
             result = _guarded(fixer, source)

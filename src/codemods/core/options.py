@@ -177,6 +177,9 @@ def build(options_cls: type, fixer: str, config: dict[str, Any], given: dict[str
     """
     by_key = {s.key: s for s in specs(options_cls)}
     by_name = {s.name: s for s in by_key.values()}
+    # API keywords may also be the flag's stem: dist's field `dist_mode` is the flag --mode, and
+    # options={"mode": "loadscope"} is what its docs show
+    by_flag = {s.flag.lstrip("-"): s for s in by_key.values() if s.cli and s.flag.lstrip("-") not in by_name}
     values: dict[str, Any] = {}
     where = f"[tool.stabfix.{fixer}]"
     for key, value in config.items():
@@ -186,7 +189,7 @@ def build(options_cls: type, fixer: str, config: dict[str, Any], given: dict[str
             raise ConfigError(f"{where}: unknown key `{key}` (known keys: {known})")
         values[spec.name] = coerce(spec, value, where)
     for name, value in given.items():
-        spec = by_name.get(name) or by_key.get(name)
+        spec = by_name.get(name) or by_key.get(name) or by_flag.get(name)
         if spec is None:
             known = ", ".join(sorted(by_name))
             raise UsageError(f"fixer {fixer!r} has no option {name!r} (options: {known})")

@@ -6,7 +6,9 @@ heavy dependencies (libcst, ruamel.yaml, jinja2 load only when a fixer runs).
 
 from __future__ import annotations
 
+import difflib
 import importlib
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from codemods.errors import UsageError
@@ -30,19 +32,35 @@ FIXERS: dict[str, str] = {
 }
 
 
-#: `[tool.stabfix.<name>]` tables shared by several fixers (validated by the fixers that read them)
-SHARED_TABLES: tuple[str, ...] = ("prisma",)
+#: `[tool.stabfix.<name>]` tables shared by several fixers -> their keys (an unknown key is refused
+#: whichever fixer runs; the values are validated by the fixers that read them)
+SHARED_TABLES: dict[str, tuple[str, ...]] = {"prisma": ("source", "copies", "partial-copies", "migrations")}
 
 
 def names() -> list[str]:
     return list(FIXERS)
 
 
+def unknown_fixer(name: str) -> UsageError:
+    """The one error for a fixer name that is not registered: a close match, then every fixer."""
+    close = difflib.get_close_matches(name.replace("_", "-").lower(), FIXERS, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return UsageError(f"unknown fixer {name!r}{hint} (fixers: {', '.join(FIXERS)})")
+
+
+def check_names(names: Iterable[str]) -> None:
+    """Raise :func:`unknown_fixer`'s error (exit 2) for the first name that is not a fixer (for
+    commands that take fixer names, such as ``stabfix demo --fixer``)."""
+    for name in names:
+        if name not in FIXERS:
+            raise unknown_fixer(name)
+
+
 def load(name: str) -> type[Fixer]:
     """The fixer class registered as ``name``; a clear error for an unknown name."""
     target = FIXERS.get(name)
     if target is None:
-        raise UsageError(f"unknown fixer {name!r}; `stabfix list` shows the fixers: {', '.join(FIXERS)}")
+        raise unknown_fixer(name)
     module, _, attr = target.partition(":")
     cls: type[Fixer] = getattr(importlib.import_module(module), attr)
     return cls

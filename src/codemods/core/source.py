@@ -80,8 +80,17 @@ def decode(raw: bytes, path: Path, *, python: bool) -> tuple[str, str, bool]:
     return text, encoding, bom
 
 
-def read_source(path: Path, rel: str) -> SourceFile:
-    """Read and decode one file."""
+#: the largest file stabfix reads by default (``[tool.stabfix] max-file-size``, in bytes): larger ones
+#: are skipped with one line, so that a pathological input costs a stat, not minutes and gigabytes
+MAX_FILE_SIZE = 10 * 1024 * 1024
+
+
+def read_source(path: Path, rel: str, limit: int = MAX_FILE_SIZE) -> SourceFile:
+    """Read and decode one file; :class:`FileFailure` when it is larger than ``limit`` bytes."""
+    size = path.stat().st_size
+    if size > limit:
+        raise FileFailure(f"{size:,} bytes, over max-file-size ({limit:,}); skipped "
+                          "(raise [tool.stabfix] max-file-size to include it)", status="skipped")
     raw = path.read_bytes()
     python = path.suffix in (".py", ".pyi")
     if b"\x00" in raw:  # anywhere: a C scan, fast even for big files

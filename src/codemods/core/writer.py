@@ -10,7 +10,15 @@ Before any rename, every target is checked: inside the root once symlinks are re
 current bytes equal to the bytes the fixer read. A check that fails refuses the whole plan and
 removes the temporary files, so a run either writes every change or none. A file that its owner may
 not write (mode without ``u+w``) or that another user owns is refused the same way: the rename
-would replace it with a file of ours.
+would replace it with a file of ours. Each file is then checked *again* right before its own
+rename: an edit another process makes while the others are renamed leaves that file as it is
+(reported, exit 2) instead of being lost. What remains is the few microseconds between that last
+read and the rename, per file.
+
+Temporary files are named ``.<name>.stabfix-tmp-<random>`` (:data:`TEMP_GLOB`). A run killed with
+SIGKILL cannot remove them; the next run removes the ones older than itself in every folder it
+writes to, and the pattern is added once to the repository's ``.git/info/exclude`` (local to the
+clone, never committed) so that git does not offer them meanwhile.
 
 An interrupt (``KeyboardInterrupt``) stops the threads at once: a file being written or renamed
 finishes, the others are left as they were, and every temporary file is removed; :attr:`Writer.written`
@@ -25,10 +33,12 @@ under a file's own name; :meth:`Writer.discard` removes what was staged but not 
 from __future__ import annotations
 
 import contextlib
-import itertools
 import os
+import re
+import secrets
 import stat
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
@@ -39,7 +49,54 @@ from codemods.errors import StabfixError
 #: threads that write, fsync and rename files in parallel (the waits are on the disk)
 WRITE_THREADS = 8
 
-_serial = itertools.count()
+#: the names of stabfix's temporary files (a gitignore pattern), and the same as a regex
+TEMP_GLOB = ".*.stabfix-tmp-*"
+TEMP_NAME = re.compile(r"\..+\.stabfix-tmp-[0-9a-f]{12}\Z", re.S)
+_EXCLUDE_LINE = f"{TEMP_GLOB}\n"
+
+
+def temp_name(name: str) -> str:
+    """The temporary file's name for a target named ``name``: ``.<name>.stabfix-tmp-<random>``."""
+    return f".{name}.stabfix-tmp-{secrets.token_hex(6)}"
+
+
+def remove_stale_temps(folder: str | os.PathLike[str], before: float) -> int:
+    """Remove stabfix's temporary files in ``folder`` last modified before ``before`` (a
+    ``time.time()``): what a killed run left. Only regular files whose name matches
+    :data:`TEMP_NAME`; returns how many were removed."""
+    removed = 0
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return 0
+    for entry in entries:
+        if "stabfix-tmp-" not in entry.name or not TEMP_NAME.match(entry.name):
+            continue
+        try:
+            if entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_mtime < before:
+                os.unlink(entry.path)
+                removed += 1
+        except OSError:
+            continue
+    return removed
+
+
+def exclude_temps_from_git(root: Path) -> None:
+    """Add :data:`TEMP_GLOB` to ``root/.git/info/exclude`` once (a clone's own ignore list, never
+    committed), so that a temporary file a killed run leaves is not offered by ``git status``."""
+    info = root / ".git" / "info"
+    if not (root / ".git").is_dir():
+        return
+    exclude = info / "exclude"
+    with contextlib.suppress(OSError):
+        current = exclude.read_text(encoding="utf-8", errors="replace") if exclude.exists() else ""
+        if TEMP_GLOB in current.splitlines():
+            return
+        info.mkdir(exist_ok=True)
+        with open(exclude, "a", encoding="utf-8") as fh:
+            sep = "\n" if current and not current.endswith("\n") else ""
+            fh.write(f"{sep}# temporary files of stabfix (a killed run may leave some; the next run removes them)\n"
+                     + _EXCLUDE_LINE)
 
 
 class _Targets:
@@ -92,6 +149,18 @@ def _check_one(path: Path, change: FileChange) -> None:
         raise StabfixError("changed during the run; nothing written, run stabfix again", change.path)
 
 
+def _check_late(path: Path, change: FileChange) -> None:
+    """The check of :func:`_check_one` again, right before the rename, once other files may have
+    been written: a file changed since is left as it is (its temporary file removed) and reported."""
+    try:
+        _check_one(path, change)
+    except StabfixError as exc:
+        what = "exists already (created during the run)" if change.is_creation else (
+            "was deleted during the run" if "deleted" in exc.message else "changed during the run")
+        raise StabfixError(f"{what}; left as it is (the other files were written); run stabfix again",
+                           change.path) from None
+
+
 def _check_writable(path: Path, change: FileChange) -> int:
     """The permission bits of ``path``; refuse a file we must not replace by a rename."""
     st = path.stat()
@@ -104,8 +173,8 @@ def _check_writable(path: Path, change: FileChange) -> int:
 
 def _temp_beside(path: Path, data: bytes, mode: int) -> Path:
     """Write ``data`` to a new fsynced temporary file in ``path``'s folder; return its path."""
-    # a name unique to this process and write (O_EXCL refuses anything already there)
-    tmp = path.parent / f".{path.name}.{os.getpid()}-{next(_serial)}.stabfix-tmp"
+    # a random name of one pattern (O_EXCL refuses anything already there)
+    tmp = path.parent / temp_name(path.name)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
     try:
         try:
@@ -171,6 +240,10 @@ class Writer:
         self._batch: list[tuple[Path, FileChange, Future[Path]]] = []
         self._stop = threading.Event()  # set on an interrupt: the threads start no other file
         self._done: list[str] = []  # files put in place (list.append is atomic across threads)
+        self._started = time.time()  # temporary files older than this are a killed run's
+        self._swept: set[str] = set()  # folders cleaned of stale temporary files
+        self._sweep_lock = threading.Lock()
+        self._excluded = False
 
     @property
     def written(self) -> int:
@@ -213,8 +286,20 @@ class Writer:
             except BaseException as exc:
                 future.set_exception(exc)
 
-    @staticmethod
-    def _stage_one(path: Path, change: FileChange) -> Path:
+    def _sweep(self, folder: Path) -> None:
+        """Remove what a killed run left in ``folder`` (once per folder and run)."""
+        key = str(folder)
+        with self._sweep_lock:
+            if key in self._swept:
+                return
+            self._swept.add(key)
+            if not self._excluded:
+                self._excluded = True
+                exclude_temps_from_git(Path(self._resolve.root))
+        remove_stale_temps(folder, self._started)
+
+    def _stage_one(self, path: Path, change: FileChange) -> Path:
+        self._sweep(path.parent)
         try:
             return _temp_beside(path, change.new, _check_writable(path, change))
         except FileNotFoundError:
@@ -254,8 +339,17 @@ class Writer:
         errors = [exc for f in futures for exc in f.result()]
         done = {c.path for c in changes}
         self._staged = {p: e for p, e in self._staged.items() if p not in done}
-        if errors:
+        if len(errors) == 1:
             raise errors[0]
+        if errors:
+            names = [e.path or "?" for e in errors if isinstance(e, StabfixError)]
+            first = next((e for e in errors if not isinstance(e, StabfixError)), None)
+            if first is not None:
+                raise first
+            raise StabfixError(
+                f"{len(errors)} files were not written (changed during the run, or not writable): "
+                f"{', '.join(names)}; the other {self.written} were written; run stabfix again"
+            )
 
     def _put_batch(self, batch: list[tuple[Path, FileChange, Path | None]]) -> list[BaseException]:
         errors: list[BaseException] = []
@@ -263,9 +357,15 @@ class Writer:
             if self._stop.is_set():
                 break  # the temporary files left are discard()'s
             try:
+                if tmp is None:  # a creation: its folder was not swept while staging
+                    self._sweep(path.parent)
+                _check_late(path, change)  # right before its own rename: the window is per file
                 self._put(path, change, tmp)
                 self._done.append(change.path)
             except BaseException as exc:
+                if tmp is not None:
+                    with contextlib.suppress(OSError):
+                        os.unlink(tmp)
                 errors.append(exc)
         return errors
 

@@ -21,6 +21,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from codemods.core.validate import compiles
+from codemods.edit.importorder import ImportOrder, Key, place
 from codemods.errors import FileFailure
 
 _IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError", "Exception"}
@@ -180,16 +181,85 @@ def _insert(module: cst.Module, stmt: cst.SimpleStatementLine) -> cst.Module:
     return module.with_changes(body=body)
 
 
-def ensure_import(module: cst.Module, name: str, alias: str | None = None) -> tuple[cst.Module, str]:
+def ensure_import(module: cst.Module, name: str, alias: str | None = None, *,
+                  order: ImportOrder | None = None) -> tuple[cst.Module, str]:
     """Make sure ``import name`` (``import name as alias``) is present; returns the new module and
-    the local name to use (an existing ``import name [as x]`` is reused)."""
+    the local name to use (an existing ``import name [as x]`` is reused).
+
+    With ``order`` the import goes where isort puts it (its section of the header's import block,
+    sorted, blank lines between sections: :mod:`codemods.edit.importorder`); without it, after the
+    header's last import."""
     local = has_import(module, name)
     if local is not None:
         return module, local
     asname = cst.AsName(cst.Name(alias)) if alias else None
     stmt = cst.SimpleStatementLine(body=[cst.Import(names=[cst.ImportAlias(
         name=cst.parse_expression(name), asname=asname)])])  # type: ignore[arg-type]
+    if order is not None:
+        placed = _insert_sorted(module, stmt, name, order)
+        if placed is not None:
+            return placed, alias or name
     return _insert(module, stmt), alias or name
+
+
+def _cst_entries(module: cst.Module, order: ImportOrder) -> list[Key | None]:
+    """:func:`codemods.edit.importorder.place`'s entries: top-level statements up to the first def/class."""
+    out: list[Key | None] = []
+    for stmt in module.body:
+        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            break
+        small = list(_simple(stmt))
+        key: Key | None = None
+        if isinstance(stmt, cst.SimpleStatementLine) and len(small) == 1:
+            node = small[0]
+            if isinstance(node, cst.Import):
+                key = order.key(dotted_name(node.names[0].name) or "")
+            elif isinstance(node, cst.ImportFrom):
+                mod = dotted_name(node.module) if node.module is not None else ""
+                key = order.key(mod or "", is_from=True, level=len(node.relative))
+        out.append(key)
+    return out
+
+
+def _insert_sorted(module: cst.Module, stmt: cst.SimpleStatementLine, name: str,
+                   order: ImportOrder) -> cst.Module | None:
+    """``module`` with ``stmt`` (``import name``) placed as isort would; None without import block.
+    The same placement as :func:`codemods.edit.importorder.add_import_text`, in leading lines."""
+    new = order.key(name)
+    found = place(_cst_entries(module, order), new)
+    if found is None:
+        return None
+    at, prev, nxt = found
+    body = list(module.body)
+    blank = cst.EmptyLine()
+
+    def split(lines: Sequence[cst.EmptyLine]) -> tuple[list[cst.EmptyLine], list[cst.EmptyLine]]:
+        """(the leading blank lines, the rest: comments and what follows them)."""
+        k = 0
+        while k < len(lines) and lines[k].comment is None:
+            k += 1
+        return list(lines[:k]), list(lines[k:])
+
+    if nxt is not None:
+        nxt_stmt = body[at]
+        assert isinstance(nxt_stmt, cst.SimpleStatementLine)
+        blanks, rest = split(nxt_stmt.leading_lines)
+        if prev is None:  # first in its block: the next import's comments stay above, now above it
+            stmt = stmt.with_changes(leading_lines=nxt_stmt.leading_lines)
+            body[at] = nxt_stmt.with_changes(leading_lines=[blank] if nxt[0] != new[0] else [])
+        elif prev[0] == new[0]:
+            if nxt[0] != new[0] and not blanks:
+                body[at] = nxt_stmt.with_changes(leading_lines=[blank, *rest])
+        elif nxt[0] == new[0]:
+            stmt = stmt.with_changes(leading_lines=blanks or [blank])
+            body[at] = nxt_stmt.with_changes(leading_lines=rest)
+        else:
+            stmt = stmt.with_changes(leading_lines=[blank])
+            body[at] = nxt_stmt.with_changes(leading_lines=[*(blanks or [blank]), *rest])
+    elif prev is not None and prev[0] != new[0]:
+        stmt = stmt.with_changes(leading_lines=[blank])
+    body.insert(at, stmt)
+    return module.with_changes(body=body)
 
 
 def ensure_from_import(module: cst.Module, from_module: str, names: Sequence[str]) -> tuple[cst.Module, dict[str, str]]:
@@ -349,9 +419,29 @@ def syntax_failure(text: str, message: str, line: int | None, *, parser: str = "
     """The failure of a file that does not parse: a syntax error, or, when ``parser`` is ``"libcst"``
     and this Python accepts the file, a construct libcst's parser does not support, said as such."""
     first = str(message).splitlines()[0] if message else "invalid syntax"
-    if parser == "libcst" and compiles(text, "<module>") is None:
-        return FileFailure(f"libcst cannot parse this valid Python ({first}); left untouched", line=line)
+    if parser == "libcst":
+        if compiles(text, "<module>") is None:
+            return FileFailure(f"libcst cannot parse this valid Python ({first}); left untouched", line=line)
+        python = _python_syntax_error(text)
+        if python is not None:  # the line and words Python reports, not libcst's (often a line later)
+            first, line = python
     return FileFailure(f"syntax error: {first}; fix the file and run again", line=line)
+
+
+def _python_syntax_error(text: str) -> tuple[str, int | None] | None:
+    """Python's own message and line for ``text``'s syntax error (None when it compiles)."""
+    import symtable
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            symtable.symtable(text, "<module>", "exec")
+    except SyntaxError as exc:
+        return str(exc.msg), exc.lineno
+    except (ValueError, RecursionError, MemoryError):
+        return None
+    return None
 
 
 def parse_module(text: str) -> cst.Module:

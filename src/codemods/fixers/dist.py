@@ -53,6 +53,8 @@ class DistFixer(RepoFixer):
     description: ClassVar[str] = "add --dist loadgroup to pytest -n invocations whose tests use xdist_group"
     Options: ClassVar[type] = DistOptions
     default_paths: ClassVar[tuple[str, ...]] = ()
+    #: PATHS name the CI files (or folders holding them), --include/--exclude filter them (ci.collect)
+    accepts: ClassVar[frozenset[str]] = frozenset({"paths", "include", "exclude"})
     demo: ClassVar[DemoSpec | None] = DemoSpec(
         options={"job": ["local_testing"]},
         note="adds --dist loadgroup after -n 8 in the sample's local_testing job",

@@ -22,6 +22,7 @@ from codemods.core.contract import DemoSpec, FileFixer, Outcome
 from codemods.core.options import option
 from codemods.core.plan import Edit
 from codemods.core.source import SourceFile
+from codemods.edit.importorder import ImportOrder, add_import_text, first_party_names
 from codemods.errors import UsageError
 from codemods.testsuite.junit import NodeIndex, load_selection, nodeid_for, report_unmatched
 
@@ -110,6 +111,7 @@ class FlakyFixer(FileFixer):
             raise UsageError("flaky needs the tests to mark: --only NODE_ID[,NODE_ID...] or --from-junit FILE")
         self.selection = selection
         self.index = NodeIndex(selection)
+        self._order = ImportOrder(first_party_names(ctx.root))  # `import pytest` goes where isort wants it
         if o.plugin != "auto":
             self.plugin = o.plugin
         else:
@@ -185,7 +187,8 @@ class FlakyFixer(FileFixer):
             lines[start:end] = new
         new_text = "".join(lines)
         if pytest_name is None:
-            new_text = _add_import_pytest(tree, new_text, newline)
+            new_text = add_import_text(new_text, tree, "pytest", self._order, newline) \
+                or _add_import_pytest(tree, new_text, newline)
         reason = f"{len(edits)} test(s) marked flaky for {self.plugin}"
         if skipped:
             reason += "; " + "; ".join(skipped)

@@ -36,14 +36,28 @@ class VersionOptions:
     include_requirements: bool = option(False, "also bump pins in requirements*.txt named by version_files")
 
 
-def bump(current: str, part: str) -> str:
-    """``0.4.6`` + patch -> ``0.4.7``; minor -> ``0.5.0``; major -> ``1.0.0`` (PEP 440 releases)."""
+def normalise(text: str, what: str = "--set") -> str:
+    """``text`` as PEP 440 normalises it (``" 1.2.3 "`` -> ``1.2.3``, ``v1`` -> ``1``,
+    ``1.0-RC1`` -> ``1.0rc1``), or one clear error (also for absurd numbers such as 5,000 digits)."""
     from packaging.version import InvalidVersion, Version
 
+    shown = text if len(text) <= 60 else text[:57] + "..."
     try:
-        v = Version(current)
+        return str(Version(text))
     except InvalidVersion:
-        raise UsageError(f"current version {current!r} is not a PEP 440 version; pass --set X.Y.Z") from None
+        raise UsageError(f"{what} {shown!r} is not a PEP 440 version (e.g. 1.2.3, 1.3.0rc1)") from None
+    except ValueError:  # int() of a number too long to convert (more than 4,300 digits)
+        raise UsageError(f"{what} {shown!r}: a version number is too large") from None
+
+
+def bump(current: str, part: str) -> str:
+    """``0.4.6`` + patch -> ``0.4.7``; minor -> ``0.5.0``; major -> ``1.0.0`` (PEP 440 releases)."""
+    from packaging.version import Version
+
+    try:
+        v = Version(normalise(current, "current version"))
+    except UsageError as exc:
+        raise UsageError(f"{exc.message}; pass --set X.Y.Z") from None
     if v.pre or v.dev or v.post or v.local:
         raise UsageError(f"current version {current} is a pre/post/dev release; pass --set X.Y.Z")
     major, minor, patch = [*v.release, 0, 0, 0][:3]
@@ -116,16 +130,7 @@ class VersionFixer(RepoFixer):
         if not tables:
             raise StabfixError("has no [project] or [tool.poetry] version to bump", path=src.rel)
         current = str(tables[0][1]["version"])
-        if o.set:
-            from packaging.version import InvalidVersion, Version
-
-            try:
-                Version(o.set)
-            except InvalidVersion:
-                raise UsageError(f"--set {o.set!r} is not a PEP 440 version") from None
-            new = o.set
-        else:
-            new = bump(current, o.part or "patch")
+        new = normalise(o.set) if o.set else bump(current, o.part or "patch")
         if new == current:
             ctx.mark(src.rel, "unchanged", f"already at {new}")
             return

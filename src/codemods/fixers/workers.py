@@ -59,6 +59,8 @@ class WorkersFixer(RepoFixer):
     description: ClassVar[str] = "lower pytest's -n (xdist workers) in CI configs, byte for byte"
     Options: ClassVar[type] = WorkersOptions
     default_paths: ClassVar[tuple[str, ...]] = ()
+    #: PATHS name the CI files (or folders holding them), --include/--exclude filter them (ci.collect)
+    accepts: ClassVar[frozenset[str]] = frozenset({"paths", "include", "exclude"})
     demo: ClassVar[DemoSpec | None] = DemoSpec(
         options={"to": 4, "add_max_worker_restart": 3},
         note="the sample's .circleci/config.yml runs pytest with -n 8 twice; `conda create -n`, "
@@ -115,6 +117,7 @@ class WorkersFixer(RepoFixer):
                 if not changes:
                     reason = "no pytest invocation" if not ci.sites else f"no -n above {self._threshold()} to lower"
                     ctx.mark(ci.path, "unchanged", "nothing to do: " + reason)
+                    self._hint_force(ctx, ci)
                     continue
                 new_text = apply_splices(ci, [c.splice for c in changes])
             except (FileFailure, StabfixError) as exc:  # this file only: the others go on
@@ -123,6 +126,26 @@ class WorkersFixer(RepoFixer):
             n = len(changes)
             ctx.propose_edit(source, new_text, f"{n} worker setting{'s' if n > 1 else ''} changed",
                              [c.edit for c in changes])
+
+    def _hint_force(self, ctx: Context, ci: CiFile) -> None:
+        """Nothing changed because the values are below --to (or auto/logical): say --force raises them."""
+        o = self.options
+        if o.force or o.to is None:
+            return
+        below, named = set(), set()
+        for site in ci.sites:
+            opt = site.invocation.numprocesses
+            if opt is None or opt.value is None or site.invocation.disables_xdist:
+                continue
+            if opt.value.isdigit() and 0 < int(opt.value) < o.to:
+                below.add(int(opt.value))
+            elif opt.value in ("auto", "logical"):
+                named.add(opt.value)
+        parts = [f"-n {v}" for v in sorted(below)] + [f"-n {v}" for v in sorted(named)]
+        if parts:
+            ctx.info(f"nothing lowered: {', '.join(parts)} {'is' if len(parts) == 1 else 'are'} left as "
+                     f"{'it is' if len(parts) == 1 else 'they are'} (workers only lowers values above --to "
+                     f"{o.to} and keeps auto/logical); pass --force to set them to {o.to}", path=ci.path)
 
     def _threshold(self) -> str:
         o = self.options

@@ -20,6 +20,7 @@ from codemods.core.contract import DemoSpec, FileFixer, Outcome
 from codemods.core.options import option
 from codemods.core.plan import Edit, Notice, Plan
 from codemods.core.source import SourceFile
+from codemods.edit.importorder import ImportOrder, first_party_names
 from codemods.errors import UsageError
 
 if TYPE_CHECKING:
@@ -71,6 +72,7 @@ class XdistGroupFixer(FileFixer):
         if any(c in group for c in "\r\n"):
             raise UsageError("--group must be a single line")
         self._nodes = parse_node_ids(self.options.only)
+        self._order = ImportOrder(first_party_names(ctx.root))  # `import pytest` goes where isort wants it
 
     def select(self, ctx: Context, files: list[Path]) -> list[Path]:
         from codemods.testsuite.nodeids import for_file, is_test_file
@@ -111,7 +113,7 @@ class XdistGroupFixer(FileFixer):
 
         from codemods.edit.pyimports import ensure_import
 
-        module, local = ensure_import(module, "pytest")
+        module, local = ensure_import(module, "pytest", order=self._order)
         return module, cst.parse_expression(f"{local}.mark.{mark_src}", config=module.config_for_parsing)
 
     def _fix_module(self, module: cst.Module, mark_src: str, source: SourceFile) -> Outcome:

@@ -24,9 +24,11 @@ MIGRATIONS = "litellm-proxy-extras/litellm_proxy_extras/migrations"
 NEW_COLUMN = ("  request_duration_ms Int?\n", "  request_duration_ms Int?\n  cache_hit           Boolean? @default(false)\n")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _engine() -> None:
-    ensure_engine()
+@pytest.fixture(autouse=True)
+def _engine(request: pytest.FixtureRequest) -> None:
+    """Prisma's schema engine (npm, once) for the tests that diff with it: marked `oracle`."""
+    if request.node.get_closest_marker("oracle"):
+        ensure_engine()
 
 
 def _new_dirs(repo: Path) -> list[Path]:
@@ -42,6 +44,7 @@ def _edit_source(repo: Path) -> tuple[str, str]:
     return old, new
 
 
+@pytest.mark.oracle
 def test_engine_diff_against_head_through_the_cli(sample_repo: Path) -> None:
     old, new = _edit_source(sample_repo)
     proc = run_stabfix("apply", "migration", "--name", "Add cache hit", "--lock-timeout", "10s", "--root", sample_repo)
@@ -57,6 +60,7 @@ def test_engine_diff_against_head_through_the_cli(sample_repo: Path) -> None:
     assert len(_new_dirs(sample_repo)) == 1
 
 
+@pytest.mark.oracle
 def test_check_mode_exits_1_and_writes_nothing(sample_repo: Path) -> None:
     _edit_source(sample_repo)
     before = snapshot(sample_repo)
@@ -98,6 +102,7 @@ def test_existing_migration_sql_is_never_modified(sample_repo: Path) -> None:
     assert (folder / "migration.sql").read_text() == "-- mine\n"
 
 
+@pytest.mark.oracle
 def test_empty_diff_creates_nothing(sample_repo: Path) -> None:
     before = snapshot(sample_repo)
     proc = run_stabfix("apply", "migration", "--name", "x", "--root", sample_repo)
@@ -117,6 +122,7 @@ def _fails(repo: Path, *args: str, needle: str, input: str | None = None) -> str
     return proc.stderr
 
 
+@pytest.mark.oracle
 def test_schema_syntax_error_passes_the_engine_message_through(sample_repo: Path) -> None:
     src = sample_repo / SOURCE
     src.write_text(src.read_text().replace("  request_duration_ms Int?", "  request_duration_ms Integr?"))
@@ -199,6 +205,7 @@ def test_without_node_the_error_says_what_to_install(tmp_path: Path, monkeypatch
         engine.diff_many([DiffRequest(None, "model A {\n id Int @id\n}\n")], engine="auto", engine_dir=tmp_path / "e")
 
 
+@pytest.mark.oracle
 def test_base_revision_is_honoured(sample_repo: Path) -> None:
     old, new = _edit_source(sample_repo)
     git(sample_repo, "commit", "-qam", "add cache_hit")
@@ -212,6 +219,7 @@ def test_from_diff_that_is_not_sql_is_refused(sample_repo: Path) -> None:
            needle="does not end with an SQL statement")
 
 
+@pytest.mark.oracle
 def test_auto_falls_back_to_wasm_when_the_cli_cannot_diff(tmp_path: Path) -> None:
     fake = tmp_path / "prisma"
     fake.write_text('#!/bin/sh\nif [ "$1" = "--version" ]; then echo "prisma : 6.19.0"; exit 0; fi\n'

@@ -27,6 +27,9 @@ from tests.fixers.prisma.prisma_testlib import (
     postgres_or_skip,
 )
 
+#: Prisma's schema engine (npm) and PostgreSQL: `make test-all` only
+pytestmark = pytest.mark.oracle
+
 CASES = sorted(p.name for p in (FIXTURES / "oracle").iterdir() if p.is_dir())
 SOURCE = "litellm/proxy/schema.prisma"
 MIGRATIONS = "litellm-proxy-extras/litellm_proxy_extras/migrations"

@@ -65,8 +65,8 @@ def _node() -> str:
     if node is None:
         raise ToolError(
             "Node.js >= 20.6 is needed to run Prisma's schema engine offline and `prisma` is not "
-            "on PATH; install Node.js (e.g. `apt-get install nodejs` or https://nodejs.org) or the "
-            "Prisma CLI (`npm install -g prisma`), or pass --from-diff/--from-log"
+            "on PATH; install Node.js 20.6 or later (https://nodejs.org or nvm; a distribution's "
+            "package may be older) or the Prisma CLI (`npm install -g prisma`), or pass --from-diff/--from-log"
         )
     out = subprocess.run([node, "--version"], capture_output=True, text=True, check=False).stdout
     m = re.match(r"v(\d+)\.(\d+)", out.strip())

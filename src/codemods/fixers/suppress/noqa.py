@@ -19,6 +19,7 @@ class NoqaFixer(SuppressFixer):
     tool = "ruff"
     kind = "noqa"
     demo = DemoSpec(
-        paths=["."], options={"run": True, "command": "ruff check --isolated --select B008 ."},
-        note="FastAPI's `Depends()` defaults (ruff B008), suppressed as LiteLLM does: `# noqa: B008`",
+        paths=["."], options={"from_report": "ci-logs/ruff.json"},
+        note="FastAPI's `Depends()` defaults (ruff B008), suppressed as LiteLLM does: `# noqa: B008`; "
+        "the report is `ruff check --select B008 --output-format json .`, stored in the sample",
     )

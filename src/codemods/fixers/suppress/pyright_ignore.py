@@ -7,6 +7,7 @@ start ends inside a string), right after any ``# type: ignore``. See :mod:`codem
 
 from __future__ import annotations
 
+from codemods.core.contract import DemoSpec
 from codemods.fixers.suppress.fixer import SuppressFixer
 
 
@@ -17,3 +18,8 @@ class PyrightIgnoreFixer(SuppressFixer):
     description = "add `# pyright: ignore[rule]` where pyright/basedpyright reports (JSON report or --run)"
     tool = "pyright"
     kind = "pyright"
+    demo = DemoSpec(
+        paths=["."], options={"from_report": "ci-logs/pyright.json"},
+        note="basedpyright's errors in litellm/utils.py, from its JSON report stored in the sample "
+        "(`basedpyright --outputjson`)",
+    )

@@ -113,11 +113,21 @@ def sniff(data: str | bytes) -> str | None:
             return "mypy"
         if '"noqa_row"' in first:
             return "ruff"
+        if len(head) == len(data) and not _valid_json(s):
+            return None  # `{"x":` is truncated or invalid JSON, not a pyright report
         return "pyright"
     for line in s.splitlines()[:50]:
         if _MYPY_TEXT.match(line.strip()) or line.startswith("Success: no issues found"):
             return "mypy"
     return None
+
+
+def _valid_json(text: str) -> bool:
+    try:
+        msgspec.json.decode(text)
+    except msgspec.DecodeError:
+        return False
+    return True
 
 
 def load_report(data: str | bytes, tool: str, source: str) -> list[Diagnostic]:
@@ -130,6 +140,8 @@ def load_report(data: str | bytes, tool: str, source: str) -> list[Diagnostic]:
             "`Success: no issues found` for mypy text)",
         )
     kind = sniff(data)
+    if kind is None and data.lstrip()[:1] in ("{", "[", b"{", b"["):
+        _json(data, source)  # truncated or malformed JSON says so
     if kind is None:
         raise _fail(source, f"not a {tool} report (unrecognised format); produce it with {HOW[tool]}")
     if kind != tool:

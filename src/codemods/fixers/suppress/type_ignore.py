@@ -8,6 +8,7 @@ comment of the line (mypy ignores it elsewhere). See :mod:`codemods.fixers.suppr
 
 from __future__ import annotations
 
+from codemods.core.contract import DemoSpec
 from codemods.fixers.suppress.fixer import SuppressFixer
 
 
@@ -18,3 +19,7 @@ class TypeIgnoreFixer(SuppressFixer):
     description = "add `# type: ignore[code]` where mypy reports (JSON or text report, or --run --until-clean)"
     tool = "mypy"
     kind = "type-ignore"
+    demo = DemoSpec(
+        paths=["."], options={"from_report": "ci-logs/mypy.txt"},
+        note="mypy's two errors in litellm/utils.py, from its text report stored in the sample (`mypy .`)",
+    )
