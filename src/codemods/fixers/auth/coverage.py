@@ -17,7 +17,7 @@ Imports libcst: the fixers import this module inside ``fix``.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -457,28 +457,30 @@ class Coverage:
         chain = self._chain(class_scopes)
         seen: set[str] = set()
         for name in self._requested(func, class_scopes):
-            hit = self._fixture_sets(name, chain, seen)
+            hit = self._fixture_where(name, chain, seen, lambda fx: bool(fx.sets_override))
             if hit:
                 return f"fixture `{hit}` already overrides the auth dependency"
         seen = set()
         for name in self._requested(func, class_scopes):
-            hit = self._fixture_patches(name, chain, seen)
+            hit = self._fixture_where(name, chain, seen, lambda fx: bool(fx.patches))
             if hit:
                 return (f"fixture `{hit}` patches the auth dependency with unittest.mock (FastAPI ignores it): "
                         "make that fixture set an override")
         return None
 
-    def _fixture_patches(self, name: str, chain: list[ScopeInfo], seen: set[str]) -> str | None:
+    def _fixture_where(self, name: str, chain: list[ScopeInfo], seen: set[str],
+                       found: Callable[[FixtureInfo], bool]) -> str | None:
+        """The first fixture, ``name`` or one it requests (transitively), for which ``found`` holds."""
         if name in seen:
             return None
         seen.add(name)
         fx, rest = self._lookup(name, chain)
         if fx is None:
             return None
-        if fx.patches:
+        if found(fx):
             return fx.name
         for p in fx.params:
-            hit = self._fixture_patches(p, rest[1:] if p == name else rest, seen)
+            hit = self._fixture_where(p, rest[1:] if p == name else rest, seen, found)
             if hit:
                 return hit
         return None
@@ -534,22 +536,6 @@ class Coverage:
         if app.kind == "built":
             return Reach(None, f"its app is built in {app.name}: set the override where the app is made", guarded)
         return Reach(app, None, guarded)
-
-    def _fixture_sets(self, name: str, chain: list[ScopeInfo], seen: set[str]) -> str | None:
-        if name in seen:
-            return None
-        seen.add(name)
-        fx, rest = self._lookup(name, chain)
-        if fx is None:
-            return None
-        if fx.sets_override:
-            return fx.name
-        for p in fx.params:
-            inner = rest[1:] if p == name else rest
-            hit = self._fixture_sets(p, inner, seen)
-            if hit:
-                return hit
-        return None
 
     def fixture_defined(self, name: str) -> bool:
         return any(name in s.fixtures for s in [self.module_scope, *self.conftests])
