@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from codemods._version import __version__
 from codemods.core import config as config_mod
@@ -26,8 +26,10 @@ from codemods.core.discovery import resolve as _resolve
 from codemods.core.engine import Progress, default_jobs, run_fixer, stop_workers
 from codemods.core.plan import FileResult, Notice, Plan
 from codemods.core.source import MAX_FILE_SIZE
-from codemods.core.writer import Interrupted, Writer
 from codemods.errors import StabfixError, UsageError
+
+if TYPE_CHECKING:
+    from codemods.core.writer import Writer
 
 Mode = Literal["diff", "check", "write"]
 REPORT_SCHEMA_VERSION = 1
@@ -319,6 +321,8 @@ def apply(
     """
     if mode not in ("diff", "check", "write"):
         raise StabfixError(f"mode must be diff, check or write, not {mode!r}")
+    from codemods.core.writer import Interrupted, Writer  # tempfile and threads: only for a run
+
     run, _ = _build(fixer, paths, root, include, exclude, jobs, mode, {**(options or {}), **fixer_options}, cwd)
     if mode != "write":
         try:

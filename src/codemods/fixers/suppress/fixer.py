@@ -29,7 +29,6 @@ from codemods.errors import FileFailure, ToolError, UsageError
 from codemods.fixers.suppress import comments as cm
 from codemods.fixers.suppress.placement import Placement, choose_line, scan
 from codemods.fixers.suppress.reports import CODE_GRAMMAR, UNUSED_CODES, Diagnostic, load_report
-from codemods.fixers.suppress.runner import run_tool
 
 #: ruff codes whose violation a directive appended to the line would itself remove
 SELF_REMOVING = {
@@ -116,6 +115,8 @@ class SuppressFixer(FileFixer):
             if not base.is_dir():
                 raise UsageError(f"--report-root {opts.report_root} is not a folder")
         if opts.run:
+            from codemods.fixers.suppress.runner import run_tool  # subprocess: only with --run
+
             out, shown = run_tool(self.tool, opts.command, base)
             diags = [] if not out or out.isspace() else load_report(out, self.tool, f"output of `{shown}`")
         else:
