@@ -386,19 +386,11 @@ def compose(text: str, rel: str) -> list[Any]:
 def _refuse_duplicate_keys(documents: list[Any], rel: str) -> None:
     """A mapping that gives a key twice is an error naming both lines: YAML loaders disagree on
     which copy wins, so an edit of either could be the one that does nothing."""
-    seen: set[int] = set()
-    stack = list(documents)
-    while stack:
-        node = stack.pop()
-        if id(node) in seen or node.id == "scalar":
-            continue
-        seen.add(id(node))
-        if node.id == "sequence":
-            stack.extend(node.value)
+    for kind, node in _walk(documents):
+        if kind != "mapping":
             continue
         first: dict[str, Any] = {}
-        for k, v in node.value:
-            stack.append(v)
+        for k, _ in node.value:
             if k.id != "scalar" or k.tag == MERGE_TAG or (k.value == "<<" and k.style is None):
                 continue
             other = first.setdefault(str(k.value), k)
