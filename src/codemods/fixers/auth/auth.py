@@ -27,7 +27,11 @@ from codemods.core.options import option
 from codemods.core.plan import Edit, FileResult, Plan
 from codemods.core.source import SourceFile
 from codemods.errors import UsageError
-from codemods.fixers.auth.pattern import DEFAULT_FIXTURE_NAME, AuthPattern, PatternOptions
+from codemods.fixers.auth.pattern import (
+    DEFAULT_FIXTURE_NAME,
+    PatternOptions,
+    UsesPattern,
+)
 from codemods.testsuite.junit import (
     NodeIndex,
     line_of,
@@ -76,7 +80,7 @@ class _Plan:
     skipped: list[tuple[str, str]]
 
 
-class AuthFixer(FileFixer):
+class AuthFixer(UsesPattern, FileFixer):
     """Wraps FastAPI proxy tests in an auth dependency override."""
 
     name: ClassVar[str] = "auth"
@@ -98,20 +102,11 @@ class AuthFixer(FileFixer):
         self.root = Path(".")
         self.selection: list[NodeId] | None = None
         self.index: NodeIndex | None = None
-        self._pattern: AuthPattern | None = None
-
-    @property
-    def pattern(self) -> AuthPattern:
-        if self._pattern is None:
-            self._pattern = AuthPattern.from_options(self.options)
-        return self._pattern
 
     # -- run level -------------------------------------------------------------------------------
     def prepare(self, ctx: Context) -> None:
-        from codemods.fixers.auth.pattern import project_line_length
-
         self.root = ctx.root
-        self.pattern.line_length = project_line_length(ctx.root)  # validates the targets (ConfigError)
+        self.load_pattern(ctx.root)
         if self.options.conftest and self.options.style != "fixture":
             raise UsageError("--conftest only applies to --style fixture")
         if not self.options.fixture_name.isidentifier():

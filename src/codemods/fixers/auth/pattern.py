@@ -128,6 +128,25 @@ class AuthPattern(PatternOptions):
         return self.dep_target[1]
 
 
+class UsesPattern:
+    """What both auth fixers share: the pattern, built from their options once; :meth:`load_pattern`
+    (from ``prepare``) builds it again with the project's line length."""
+
+    options: Any
+    _pattern: AuthPattern | None = None
+
+    @property
+    def pattern(self) -> AuthPattern:
+        if self._pattern is None:
+            self._pattern = AuthPattern.from_options(self.options)
+        return self._pattern
+
+    def load_pattern(self, root: Any) -> None:
+        """Build the pattern from the options as they are now, with ``line-length`` from ``root``."""
+        self._pattern = AuthPattern.from_options(self.options)
+        self._pattern.line_length = project_line_length(root)  # validates the targets (ConfigError)
+
+
 def project_line_length(root: Any, default: int = 88) -> int:
     """``line-length`` of ``[tool.black]`` or ``[tool.ruff]`` in ``root/pyproject.toml`` (else ``ruff.toml``)."""
     import sys

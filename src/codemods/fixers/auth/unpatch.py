@@ -21,7 +21,12 @@ from codemods.core.context import Context
 from codemods.core.contract import DemoSpec, FileFixer, Outcome
 from codemods.core.plan import Edit
 from codemods.core.source import SourceFile
-from codemods.fixers.auth.pattern import AuthPattern, PatternOptions, inherit_auth_table
+from codemods.fixers.auth.pattern import (
+    AuthPattern,
+    PatternOptions,
+    UsesPattern,
+    inherit_auth_table,
+)
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -194,7 +199,7 @@ def plan_function(func: cst.FunctionDef, in_class: bool, imports: Imports, patte
     return plan
 
 
-class AuthUnpatchFixer(FileFixer):
+class AuthUnpatchFixer(UsesPattern, FileFixer):
     """Turns ``mock.patch`` of the auth dependency into a FastAPI dependency override."""
 
     name: ClassVar[str] = "auth-unpatch"
@@ -206,24 +211,11 @@ class AuthUnpatchFixer(FileFixer):
         note="patching user_api_key_auth does nothing for FastAPI; the override does",
     )
 
-    def __init__(self, options: Any | None = None) -> None:
-        super().__init__(options)
-        self._pattern: AuthPattern | None = None
-
-    @property
-    def pattern(self) -> AuthPattern:
-        if self._pattern is None:
-            self._pattern = AuthPattern.from_options(self.options)
-        return self._pattern
-
     def prepare(self, ctx: Context) -> None:
         # `[tool.stabfix.auth]` describes the project's pattern: use it for the keys this fixer's
         # own table and flags leave at their defaults.
-        from codemods.fixers.auth.pattern import project_line_length
-
         inherit_auth_table(self.options, ctx.config)
-        self._pattern = None
-        self.pattern.line_length = project_line_length(ctx.root)
+        self.load_pattern(ctx.root)
 
     def prefilter(self, source: SourceFile) -> bool:
         return "patch" in source.text and self.pattern.dep_attr in source.text
