@@ -6,9 +6,10 @@ the ``from x import ...`` statements, each run by module name, case-insensitivel
 what ruff calls it: a module whose top-level name is a folder or a ``.py`` file at the repository's
 root or in its ``src/`` (:func:`first_party_names`); the standard library is checked first.
 
-:func:`place` picks the import block and the position in it; :func:`add_import_text` splices the
-line into a module's text (for fixers that parse with :mod:`ast`), and
-:func:`codemods.edit.pyimports.ensure_import` does the same with libcst. This module imports only
+:func:`place` picks the import block and the position in it; :func:`member_key` orders the names
+of one ``from`` import (``order-by-type``); :func:`add_import_text` splices the line into a module's
+text (for fixers that parse with :mod:`ast`), and :func:`codemods.edit.pyimports.ensure_import`
+does the same with libcst. This module imports only
 the standard library (the ``flaky`` fixer adds ``import pytest`` without loading libcst).
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,6 +72,30 @@ class ImportOrder:
 
     def key(self, module: str, *, is_from: bool = False, level: int = 0) -> Key:
         return (self.section(module, level), int(is_from), module.lower())
+
+
+def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
+    """Natural order (``a2`` before ``a10``), as ruff compares names."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", text) if part)
+
+
+def member_key(name: str) -> tuple[int, tuple[tuple[int, int | str], ...], str]:
+    """Sort key of a name in ``from m import a, B, C_D`` under ruff's ``I`` defaults
+    (``order-by-type``): CONSTANTS, then Classes, then everything else; each group case-insensitively
+    in natural order, then case-sensitively."""
+    if len(name) > 1 and name.isupper():
+        kind = 0
+    elif name[:1].isupper():
+        kind = 1
+    else:
+        kind = 2
+    return kind, _natural(name.lower()), name
+
+
+def members_sorted(names: list[str]) -> bool:
+    """The names are in :func:`member_key` order (a list to keep sorted when adding to it)."""
+    keys = [member_key(n) for n in names]
+    return keys == sorted(keys)
 
 
 def place(entries: list[Key | None], new: Key) -> tuple[int, Key | None, Key | None] | None:

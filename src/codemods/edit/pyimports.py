@@ -18,10 +18,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 
 import libcst as cst
-import libcst.matchers as m
 
 from codemods.core.validate import compiles
-from codemods.edit.importorder import ImportOrder, Key, place
+from codemods.edit.importorder import ImportOrder, Key, member_key, members_sorted, place
 from codemods.errors import FileFailure
 
 _IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError", "Exception"}
@@ -33,7 +32,9 @@ def _simple(stmt: cst.CSTNode) -> Sequence[cst.BaseSmallStatement]:
 
 def is_docstring(stmt: cst.CSTNode) -> bool:
     body = _simple(stmt)
-    return len(body) == 1 and m.matches(body[0], m.Expr(value=m.SimpleString() | m.ConcatenatedString()))
+    # isinstance, not libcst.matchers: importing the matchers costs as much as libcst itself
+    return len(body) == 1 and isinstance(body[0], cst.Expr) \
+        and isinstance(body[0].value, (cst.SimpleString, cst.ConcatenatedString))
 
 
 def is_import_line(stmt: cst.CSTNode) -> bool:
@@ -75,7 +76,8 @@ def is_path_setup(stmt: cst.CSTNode) -> bool:
 def _block_is_imports(body: cst.BaseSuite) -> bool:
     stmts = body.body if isinstance(body, cst.IndentedBlock) else [body]
     return bool(stmts) and all(
-        is_import_line(s) or m.matches(s, m.SimpleStatementLine(body=[m.Pass()])) or is_path_setup(s)
+        is_import_line(s) or (len(_simple(s)) == 1 and isinstance(_simple(s)[0], cst.Pass))
+        or is_path_setup(s)
         or (isinstance(s, cst.SimpleStatementLine) and all(isinstance(x, cst.Assign) for x in s.body))
         for s in stmts
     )
@@ -222,10 +224,11 @@ def _cst_entries(module: cst.Module, order: ImportOrder) -> list[Key | None]:
 
 
 def _insert_sorted(module: cst.Module, stmt: cst.SimpleStatementLine, name: str,
-                   order: ImportOrder) -> cst.Module | None:
-    """``module`` with ``stmt`` (``import name``) placed as isort would; None without import block.
-    The same placement as :func:`codemods.edit.importorder.add_import_text`, in leading lines."""
-    new = order.key(name)
+                   order: ImportOrder, *, key: Key | None = None) -> cst.Module | None:
+    """``module`` with ``stmt`` (``import name``; a ``from`` import with its ``key``) placed as isort
+    would; None without import block. The same placement as
+    :func:`codemods.edit.importorder.add_import_text`, in leading lines."""
+    new = key if key is not None else order.key(name)
     found = place(_cst_entries(module, order), new)
     if found is None:
         return None
@@ -262,9 +265,18 @@ def _insert_sorted(module: cst.Module, stmt: cst.SimpleStatementLine, name: str,
     return module.with_changes(body=body)
 
 
-def ensure_from_import(module: cst.Module, from_module: str, names: Sequence[str]) -> tuple[cst.Module, dict[str, str]]:
+def ensure_from_import(module: cst.Module, from_module: str, names: Sequence[str], *,
+                       order: ImportOrder | None = None,
+                       line_length: int | None = None) -> tuple[cst.Module, dict[str, str]]:
     """Make sure ``from from_module import n`` holds for each name, merging into an existing
-    top-level ``from from_module import ...`` when there is one. Returns ``{name: local name}``."""
+    top-level ``from from_module import ...`` when there is one. Returns ``{name: local name}``.
+
+    Merged names go where ruff's ``I`` puts them when the list is sorted
+    (:func:`~codemods.edit.importorder.member_key`), else after the last one; the statement keeps
+    its layout (parentheses, one name per line, trailing comma). A new statement goes where isort
+    puts it with ``order``, else after the header's last import. With ``line_length``, a one-line
+    statement that no longer fits is wrapped as ruff/black wrap it (one name per line, trailing comma).
+    """
     present = imported_names(module, from_module)
     missing = [n for n in names if n not in present]
     result = {n: present.get(n, n) for n in names}
@@ -275,29 +287,68 @@ def ensure_from_import(module: cst.Module, from_module: str, names: Sequence[str
         small_list = list(_simple(stmt))
         for j, small in enumerate(small_list):
             if (isinstance(small, cst.ImportFrom) and not small.relative and small.module is not None
-                    and dotted_name(small.module) == from_module and not isinstance(small.names, cst.ImportStar)):
-                aliases = list(small.names)
-                last = aliases[-1]
-                if isinstance(last.comma, cst.Comma):
-                    # trailing comma (multi-line layout): reuse the separators already there
-                    inner = aliases[-2].comma if len(aliases) > 1 else last.comma
-                    aliases[-1] = last.with_changes(comma=inner)
-                    aliases += [cst.ImportAlias(name=cst.Name(n), comma=inner) for n in missing]
-                    aliases[-1] = aliases[-1].with_changes(comma=last.comma)
-                else:
-                    sep = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-                    aliases[-1] = last.with_changes(comma=sep)
-                    aliases += [cst.ImportAlias(name=cst.Name(n), comma=sep) for n in missing]
-                    aliases[-1] = aliases[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
-                small_list[j] = small.with_changes(names=aliases)
+                    and dotted_name(small.module) == from_module and not isinstance(small.names, cst.ImportStar)
+                    and all(a.asname is None for a in small.names)):  # ruff keeps `x as y` apart
+                new_small = small.with_changes(names=_merge_aliases(list(small.names), missing))
+                if len(small_list) == 1 and line_length is not None:
+                    new_small = _fit(new_small, line_length)
+                small_list[j] = new_small
                 body[i] = stmt.with_changes(body=small_list)
                 return module.with_changes(body=body), result
-    stmt = cst.SimpleStatementLine(body=[cst.ImportFrom(
+    new_node = cst.ImportFrom(
         module=cst.parse_expression(from_module),  # type: ignore[arg-type]
-        names=[cst.ImportAlias(name=cst.Name(n), comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-               if k < len(missing) - 1 else cst.ImportAlias(name=cst.Name(n)) for k, n in enumerate(missing)],
-    )])
+        names=_merge_aliases([], sorted(missing, key=member_key)),
+    )
+    if line_length is not None:
+        new_node = _fit(new_node, line_length)
+    stmt = cst.SimpleStatementLine(body=[new_node])
+    if order is not None:
+        placed = _insert_sorted(module, stmt, from_module, order, key=order.key(from_module, is_from=True))
+        if placed is not None:
+            return placed, result
     return _insert(module, stmt), result
+
+
+def _merge_aliases(aliases: list[cst.ImportAlias], missing: Sequence[str]) -> list[cst.ImportAlias]:
+    """``aliases`` with the ``missing`` names added: each at its sorted place when the list is sorted,
+    else at the end; separators are taken from the neighbours (multi-line layout kept)."""
+    space = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    out = list(aliases)
+    keep_sorted = members_sorted([_alias_key(a) for a in out])
+    for name in sorted(missing, key=member_key) if keep_sorted else missing:
+        new = cst.ImportAlias(name=cst.Name(name))
+        at = len(out)
+        if keep_sorted:
+            at = next((k for k, a in enumerate(out) if member_key(_alias_key(a)) > member_key(name)), len(out))
+        if not out:
+            out = [new]
+        elif at < len(out):  # before out[at]: the separator the list uses there
+            sep = out[at - 1].comma if at > 0 else out[0].comma
+            out.insert(at, new.with_changes(comma=sep if isinstance(sep, cst.Comma) else space))
+        else:  # last: the old last one takes an inner separator, the new one its (trailing) comma
+            last = out[-1]
+            inner = out[-2].comma if len(out) > 1 else last.comma
+            out[-1] = last.with_changes(comma=inner if isinstance(inner, cst.Comma) else space)
+            out.append(new.with_changes(comma=last.comma))
+    return out
+
+
+def _alias_key(alias: cst.ImportAlias) -> str:
+    return dotted_name(alias.name) or ""
+
+
+def _fit(node: cst.ImportFrom, line_length: int) -> cst.ImportFrom:
+    """A one-line ``from`` import longer than ``line_length``, wrapped one name per line."""
+    code = cst.Module([]).code_for_node(node)
+    if node.lpar is not None or "\n" in code or len(code) <= line_length or isinstance(node.names, cst.ImportStar):
+        return node
+    lines = "".join(f"    {cst.Module([]).code_for_node(a.with_changes(comma=cst.MaybeSentinel.DEFAULT))},\n"
+                    for a in node.names)
+    wrapped = cst.parse_statement(f"from {cst.Module([]).code_for_node(node.module)} import (\n{lines})\n") \
+        if node.module is not None else None
+    if not isinstance(wrapped, cst.SimpleStatementLine) or not isinstance(wrapped.body[0], cst.ImportFrom):
+        return node
+    return wrapped.body[0]
 
 
 # -- resolving names ---------------------------------------------------------------------------------

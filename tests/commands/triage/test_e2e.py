@@ -197,10 +197,15 @@ def test_triage_apply_write_turns_the_sample_ci_green(sample_repo: Path, tmp_pat
     assert found["auth"] == [
         "tests/proxy_unit_tests/test_key_management.py::test_generate_key_as_admin",
         "tests/proxy_unit_tests/test_key_management.py::test_spend_logs_as_admin",
+        "tests/proxy_unit_tests/test_proxy_auth_shapes.py::TestKeyGenerate::test_generate_key_records_user",
+        "tests/proxy_unit_tests/test_proxy_auth_shapes.py::test_model_list_over_module_client",
+        "tests/proxy_unit_tests/test_proxy_auth_shapes.py::test_spend_logs_over_module_client",
         "tests/proxy_unit_tests/test_proxy_routes.py::TestKeyList::test_list_keys",
         "tests/proxy_unit_tests/test_proxy_routes.py::test_generate_key[alice]",
         "tests/proxy_unit_tests/test_proxy_routes.py::test_generate_key[bob]",
         "tests/proxy_unit_tests/test_proxy_routes.py::test_model_list",
+        "tests/proxy_unit_tests/test_team_router.py::test_team_list",
+        "tests/proxy_unit_tests/test_team_router.py::test_team_whoami",
     ]
     ruff_count = len(json.loads((tmp_path / "reports" / "ruff.json").read_text()))
     assert found["lint-type"] == ["mypy: 1 errors", f"ruff: {ruff_count} diagnostics"] and ruff_count > 1

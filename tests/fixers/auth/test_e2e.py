@@ -25,6 +25,23 @@ ROUTE_401 = {
     f"{ROUTES}::TestKeyList::test_list_keys",
 }
 KEY_401 = {f"{KEYS}::test_generate_key_as_admin", f"{KEYS}::test_spend_logs_as_admin"}
+# LiteLLM's other shapes: a module-scoped client, refusal tests, a helper that overrides (shapes),
+# a local app with a guarded router (team), endpoint functions called directly (functions)
+SHAPES = f"{PROXY}/test_proxy_auth_shapes.py"
+TEAM = f"{PROXY}/test_team_router.py"
+FUNCTIONS = f"{PROXY}/test_endpoint_functions.py"
+SHAPES_401 = {
+    f"{SHAPES}::test_model_list_over_module_client", f"{SHAPES}::test_spend_logs_over_module_client",
+    f"{SHAPES}::TestKeyGenerate::test_generate_key_records_user",
+    f"{TEAM}::test_team_list", f"{TEAM}::test_team_whoami",
+}
+# pass before and after, never touched: refusals, the helper's own override, direct calls
+UNTOUCHED_PASSING = {
+    f"{SHAPES}::test_anonymous_request_is_refused", f"{SHAPES}::test_invalid_authorization_header",
+    f"{SHAPES}::test_key_list_as_internal_user", f"{TEAM}::test_team_list_without_key_is_refused",
+    f"{FUNCTIONS}::test_model_list_called_directly", f"{FUNCTIONS}::test_generate_key_called_directly",
+}
+AUTH_401 = ROUTE_401 | SHAPES_401
 
 
 def run_pytest(repo: Path, junit: Path) -> dict[str, str]:
@@ -35,10 +52,11 @@ def run_pytest(repo: Path, junit: Path) -> dict[str, str]:
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "STABFIX_"))}
     env.pop("LITELLM_MASTER_KEY", None)
-    subprocess.run(
+    proc = subprocess.run(
         [sys.executable, "-m", "pytest", PROXY, "-q", "-p", "no:cacheprovider", f"--junitxml={junit}"],
         cwd=repo, env=env, capture_output=True, text=True, check=False,
     )
+    assert "ScopeMismatch" not in proc.stdout + proc.stderr, proc.stdout
     outcomes = {}
     for suite in JUnitXml.fromfile(str(junit)):
         for case in suite:
@@ -61,9 +79,18 @@ def changed_files(before: dict[str, bytes], after: dict[str, bytes]) -> set[str]
 def failing_with_401(repo: Path, tmp_path: Path) -> tuple[dict[str, str], Path]:
     junit = tmp_path / "junit-before.xml"
     before = run_pytest(repo, junit)
-    assert {n for n, o in before.items() if o == "failed"} == ROUTE_401 | KEY_401
+    assert {n for n, o in before.items() if o == "failed"} == AUTH_401 | KEY_401
+    assert {n for n, o in before.items() if o == "passed"} >= UNTOUCHED_PASSING
     assert "401" in junit.read_text()
     return before, junit
+
+
+def ruff_isort_clean(repo: Path, files: set[str]) -> None:
+    """The changed modules pass ``ruff check --select I,E501`` (the sample's litellm is first party)."""
+    py = sorted(f for f in files if f.endswith(".py"))
+    lint = subprocess.run([sys.executable, "-m", "ruff", "check", "--isolated", "--select", "I,E501",
+                           "--line-length", "88", *py], cwd=repo, capture_output=True, text=True, check=False)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
 
 
 @pytest.mark.parametrize("style", [[], ["--style", "fixture"], ["--style", "fixture", "--conftest"]],
@@ -77,13 +104,14 @@ def test_auth_from_junit_makes_the_401_tests_pass(sample_repo: Path, tmp_path: P
     # the patched tests are left to auth-unpatch, with the reason
     assert "run `stabfix apply auth-unpatch`" in proc.stdout + proc.stderr
 
-    expected_changes = {ROUTES} | ({f"{PROXY}/conftest.py"} if "--conftest" in style else set())
+    expected_changes = {ROUTES, SHAPES, TEAM} | ({f"{PROXY}/conftest.py"} if "--conftest" in style else set())
     assert changed_files(files_before, snapshot(sample_repo)) == expected_changes
+    ruff_isort_clean(sample_repo, expected_changes)
 
     after = run_pytest(sample_repo, tmp_path / "junit-after.xml")
     assert after.keys() == before.keys()
     for nodeid, outcome in after.items():
-        if nodeid in ROUTE_401:
+        if nodeid in AUTH_401:
             assert outcome == "passed", nodeid
         else:
             assert outcome == before[nodeid], nodeid  # no other test changed
@@ -91,6 +119,39 @@ def test_auth_from_junit_makes_the_401_tests_pass(sample_repo: Path, tmp_path: P
     # a second run finds every selected test covered: nothing to do
     again = run_stabfix("apply", "auth", PROXY, "--from-junit", junit, *style, "--check", cwd=sample_repo)
     assert again.returncode == 0, again.stdout
+
+
+@pytest.mark.parametrize("style", [[], ["--style", "fixture"]], ids=["wrap", "fixture"])
+def test_auth_by_reachability_then_unpatch_makes_all_pass(sample_repo: Path, tmp_path: Path, style: list[str]) -> None:
+    """No selection: auth picks the tests whose requests reach the auth dependency; refusal tests,
+    the helper-covered test and the direct calls stay as they are (their files byte-identical when
+    nothing in them reaches the app); auth-unpatch then takes the patched tests: all green."""
+    before, _ = failing_with_401(sample_repo, tmp_path)
+    files_before = snapshot(sample_repo)
+
+    proc = run_stabfix("apply", "auth", "tests", *style, cwd=sample_repo)
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    out = proc.stdout + proc.stderr
+    assert "test_anonymous_request_is_refused: expects a refusal" in out
+    assert "test_team_list_without_key_is_refused: expects a refusal" in out
+    assert "test_key_list_as_internal_user: a helper it calls already overrides" in out
+    assert "test_model_list_called_directly: no request reaches the auth dependency" in out
+    # the sample's proxy_server.py is read: /health/liveliness has no auth dependency
+    assert "test_health_liveliness_is_public: no request reaches the auth dependency: its requests go only " \
+        "to routes of the app that do not depend on `user_api_key_auth`" in out
+    changed = changed_files(files_before, snapshot(sample_repo))
+    assert changed == {ROUTES, SHAPES, TEAM}  # functions and key management: byte-identical
+    ruff_isort_clean(sample_repo, changed)
+    assert "ScopeMismatch" not in out
+
+    after = run_pytest(sample_repo, tmp_path / "junit-after.xml")
+    assert {n for n, o in after.items() if o == "failed"} == KEY_401  # left to auth-unpatch
+    assert run_stabfix("apply", "auth", "tests", *style, "--check", cwd=sample_repo).returncode == 0
+
+    proc = run_stabfix("apply", "auth-unpatch", "tests", cwd=sample_repo)
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    final = run_pytest(sample_repo, tmp_path / "junit-final.xml")
+    assert final.keys() == before.keys() and set(final.values()) == {"passed"}, final
 
 
 def test_auth_unpatch_makes_the_patched_tests_pass(sample_repo: Path, tmp_path: Path) -> None:

@@ -1,18 +1,27 @@
 """``auth``: give FastAPI proxy tests an auth override (LiteLLM's ``dependency_overrides`` pattern).
 
-Which tests: by default every test function or method in PATHS that exercises the app (a
-``TestClient``/``AsyncClient``, a client fixture built on one, ``client.get/post/...`` calls, calls of
-the app module's functions); ``--only`` takes pytest node ids; ``--from-junit`` takes a pytest
-``--junitxml`` report and selects the tests that failed with a 401 (``--match`` patterns).
+Which tests: by default every test function or method in PATHS that sends a request reaching the
+auth dependency: through a ``TestClient`` / ``httpx.AsyncClient(transport=ASGITransport(app))``
+made in its body, given by a fixture (any scope), bound at module or class level or used by a helper
+it calls, on an app with a route that depends on the dependency (directly, through
+``include_router`` / ``mount``, or the app's ``dependencies=``). ``--only`` takes pytest node ids;
+``--from-junit`` takes a pytest ``--junitxml`` report and selects the tests that failed with a 401
+(``--match`` patterns).
 
-Tests already covered are skipped with the reason: the body overrides the dependency, a requested
-fixture does (transitively; class, module and ``conftest.py`` fixtures up the tree, autouse ones
-too), or the class's ``setup_method`` does. Tests that patch the dependency with ``unittest.mock``
-are left to ``auth-unpatch``.
+Left alone, with the reason: tests that send no such request (they call endpoint functions
+directly), tests that expect a refusal (a 401/403 or an authentication error asserted), fixtures
+(whatever their name), tests already covered (the body, a helper it calls, a requested fixture,
+transitively up to ``conftest.py``, autouse ones too, or ``setup_method`` sets the override). Tests
+that patch the dependency with ``unittest.mock`` are left to ``auth-unpatch``.
 
-``--style wrap`` (default) writes override / ``try:`` body / ``finally:`` pop, docstring first;
-``--style fixture`` adds one fixture per module (or to the nearest conftest.py with
-``--conftest``) that sets the override and pops it after ``yield``, and requests it from the tests.
+The override goes on the app the client wraps: the configured app, or the module's own app
+(``app = FastAPI()`` / ``app = create_app()``), then with the dependency imported from its own module.
+``--style wrap`` (default) writes override / ``try:`` body / ``finally:`` pop, docstring and
+``global`` first; ``--style fixture`` adds one function-scoped fixture per module (for the configured
+app: in the nearest conftest.py with ``--conftest``) that sets the override and pops it after
+``yield``, and requests it from the tests only, so a module-, class- or session-scoped client
+fixture never gets a narrower-scoped dependency. Added imports are merged, sorted, into existing
+``from`` imports or placed where isort puts them; lines fit the project's line length.
 """
 
 from __future__ import annotations
@@ -43,6 +52,7 @@ from codemods.testsuite.junit import (
 if TYPE_CHECKING:
     import libcst as cst
 
+    from codemods.fixers.auth.routes import RouteTable
     from codemods.testsuite.nodeids import NodeId
 
 DEFAULT_MATCH = [r"\b401\b", "Authentication Error", "Unauthorized"]
@@ -102,9 +112,12 @@ class AuthFixer(UsesPattern, FileFixer):
         self.root = Path(".")
         self.selection: list[NodeId] | None = None
         self.index: NodeIndex | None = None
+        self.routes: RouteTable | None = None
 
     # -- run level -------------------------------------------------------------------------------
     def prepare(self, ctx: Context) -> None:
+        from codemods.fixers.auth.routes import route_table
+
         self.root = ctx.root
         self.load_pattern(ctx.root)
         if self.options.conftest and self.options.style != "fixture":
@@ -113,6 +126,12 @@ class AuthFixer(UsesPattern, FileFixer):
             raise UsageError(f"--fixture-name {self.options.fixture_name!r} is not a Python identifier")
         self.selection = load_selection(ctx, self.options.only, self.options.from_junit, self.options.match)
         self.index = NodeIndex(self.selection) if self.selection is not None else None
+        if self.selection is None:
+            # the app's source in the repository (a LiteLLM checkout): requests to its open routes
+            # (health probes, favicon) need no override. A selection (--only, --from-junit: tests
+            # that failed with a 401) is taken as it is.
+            app_mod, app_attr = self.pattern.app_target
+            self.routes = route_table(ctx.root, app_mod, app_attr, self.pattern.dep_attr)
         if self.selection:
             report_unmatched(ctx, self.selection, ctx.discover())
 
@@ -165,13 +184,13 @@ class AuthFixer(UsesPattern, FileFixer):
 
     # -- one file --------------------------------------------------------------------------------
     def fix(self, source: SourceFile) -> Outcome:
-        import libcst as cst
-
         from codemods.edit.pyimports import Imports, ensure_import, has_import, parse_module
         from codemods.fixers.auth.codegen import (
+            FunctionRewriter,
             ModuleNames,
             add_imports,
             add_param,
+            fit_signature,
             fixture_code,
             insert_fixture,
             module_names,
@@ -181,6 +200,7 @@ class AuthFixer(UsesPattern, FileFixer):
             Coverage,
             conftest_scopes,
             iter_tests,
+            note_source,
             patches_dependency,
             scope_of,
             shadowed,
@@ -198,6 +218,7 @@ class AuthFixer(UsesPattern, FileFixer):
         nodes = self.index.for_file(source.rel) if self.index is not None else None
         module = parse_module(source.text)
         imports = Imports(module)
+        note_source(imports, source.text)
         mscope = scope_of(module.body, imports, pattern)
         cov = Coverage(mscope, conftest_scopes(source.path, self.root, pattern), imports, pattern)
         fixture_style = self.options.style == "fixture"
@@ -205,7 +226,7 @@ class AuthFixer(UsesPattern, FileFixer):
         mentions_app = nodes is not None or self.mentions_app(source)
 
         plan = _Plan({}, [])
-        apps = ModuleApps(module, imports, pattern)
+        apps = ModuleApps(module, imports, pattern, routes=self.routes)
         mscope.apps = apps
         target_apps: dict[int, App] = {}
         names_for: dict[App, ModuleNames] = {}
@@ -243,9 +264,6 @@ class AuthFixer(UsesPattern, FileFixer):
                 reason = "its body is only a docstring"
             assert reach is None or reason is not None or reach.app is not None
             app = reach.app if reach is not None else None
-            if reason is None and fixture_style and app is not None and app.kind != "proxy":
-                reason = (f"its requests go to {app.describe(pattern)}, not to the configured app: "
-                          "use --style wrap")
             if reason is None and not fixture_style and app is not None:
                 clash = shadowed(func, names_of(app))
                 if clash:
@@ -256,6 +274,18 @@ class AuthFixer(UsesPattern, FileFixer):
             assert app is not None
             plan.targets[id(func)] = nodeid
             target_apps[id(func)] = app
+
+        fixture_app: App | None = None
+        if fixture_style and target_apps:
+            # one fixture per module, for one app: the configured one, else the module's own
+            apps_used = list(dict.fromkeys(target_apps.values()))
+            fixture_app = next((a for a in apps_used if a.kind == "proxy"), apps_used[0])
+            for fid, a in list(target_apps.items()):
+                if a != fixture_app:
+                    plan.skipped.append((plan.targets.pop(fid), (
+                        f"its requests go to {a.describe(pattern)}, while the module's fixture overrides "
+                        f"{fixture_app.describe(pattern)}: use --style wrap")))
+                    del target_apps[fid]
 
         skip_text = "; ".join(f"{n}: {r}" for n, r in plan.skipped)
         skip_edits = [Edit(f"skipped {n}: {r}", line_of(source.text, n.rsplit("::", 1)[-1]), kind="skipped",
@@ -268,7 +298,14 @@ class AuthFixer(UsesPattern, FileFixer):
         conftest_rel: str | None = None
         names: ModuleNames | None = None
         add_module_fixture = False
-        if fixture_style and self.options.conftest:
+        if fixture_style and fixture_app is not None and fixture_app.kind != "proxy":
+            # the module's own app: its own fixture, in the module (a conftest's names the configured
+            # app), function scoped and requested by tests only: no fixture gets a narrower-scoped
+            # dependency, whatever the scope of the client fixture
+            add_module_fixture = pattern.fixture_name not in mscope.fixtures
+            if add_module_fixture:
+                names = names_of(fixture_app)
+        elif fixture_style and self.options.conftest:
             conftest_path = self.conftest_for(source.path)
             conftest_rel = _rel_to_root(conftest_path, self.root)
         elif fixture_style:
@@ -280,36 +317,28 @@ class AuthFixer(UsesPattern, FileFixer):
         style = self.options.style
         fixture_name = pattern.fixture_name
 
-        class Wrap(cst.CSTTransformer):
-            depth = 0
+        step = len(module.default_indent.expandtabs())
 
-            def on_visit(self, node: cst.CSTNode) -> bool:
-                # tests live at module and class level: never walk into bodies of functions or statements
-                if isinstance(node, cst.ClassDef):
-                    self.depth += 1
-                return isinstance(node, (cst.Module, cst.ClassDef, cst.IndentedBlock))
-
-            def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
-                self.depth -= 1
+        def rewrite(original: cst.FunctionDef, updated: cst.FunctionDef, depth: int) -> cst.FunctionDef:
+            # tests live at module and class level (``depth``: the classes around the test)
+            if id(original) not in targets:
                 return updated
+            if style == "fixture":
+                return fit_signature(add_param(updated, fixture_name), pattern.line_length, column=depth * step)
+            return wrap_function_body(updated, names_of(target_apps[id(original)]), pattern, module,
+                                      depth=depth + 1)
 
-            def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
-                if id(original) not in targets:
-                    return updated
-                if style == "fixture":
-                    return add_param(updated, fixture_name)
-                return wrap_function_body(updated, names_of(target_apps[id(original)]), pattern, module,
-                                          depth=self.depth + 1)
-
-        new_module = module.visit(Wrap())
+        new_module = module.visit(FunctionRewriter(rewrite))
         if add_module_fixture and names is not None:
             pytest_name = has_import(new_module, "pytest") or "pytest"  # `import pytest as pt` kept
-            new_module = insert_fixture(new_module, fixture_code(names, pattern, pytest_name))
+            new_module = insert_fixture(new_module, fixture_code(names, pattern, pytest_name),
+                                        after=fixture_app.name if fixture_app and fixture_app.kind == "local" else None)
+        order, width = self.import_order, pattern.line_length
         for used in {id(n): n for n in names_for.values()}.values():
             if style == "wrap" or used is names:
-                new_module = add_imports(new_module, used)
+                new_module = add_imports(new_module, used, order=order, line_length=width)
         if add_module_fixture:
-            new_module, _ = ensure_import(new_module, "pytest")
+            new_module, _ = ensure_import(new_module, "pytest", order=order)
 
         what = {"wrap": "wrapped in the auth override",
                 "fixture": f"now request fixture `{fixture_name}`"}[style]
@@ -379,7 +408,8 @@ class AuthFixer(UsesPattern, FileFixer):
         else:
             names = module_names(imports, pattern)
             new_module = insert_fixture(module, fixture_code(names, pattern, "pytest"), at_end=True)
-            new_module, _ = ensure_import(add_imports(new_module, names), "pytest")
+            new_module = add_imports(new_module, names, order=self.import_order, line_length=pattern.line_length)
+            new_module, _ = ensure_import(new_module, "pytest", order=self.import_order)
             err = validate_python(source, new_module.code)
             if err is not None:
                 ctx.mark(rel, "failed", f"stabfix bug: output does not parse ({err}); nothing written")

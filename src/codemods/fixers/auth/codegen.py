@@ -14,7 +14,7 @@ Imports libcst: the fixers import this module inside ``fix``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +30,7 @@ from codemods.edit.pyimports import (
 from codemods.fixers.auth.pattern import split_target
 
 if TYPE_CHECKING:
+    from codemods.edit.importorder import ImportOrder
     from codemods.fixers.auth.pattern import AuthPattern
 
 
@@ -133,14 +134,16 @@ def module_names(imports: Imports, pattern: AuthPattern, *, need_identity: bool 
     return ModuleNames(app, dep, identity, role or None, from_sorted, mod_add)
 
 
-def add_imports(module: cst.Module, names: ModuleNames) -> cst.Module:
-    """Add the missing imports: merged into an existing ``from m import ...`` when there is one
-    (:func:`~codemods.edit.pyimports.ensure_from_import`), ``import m as alias`` after the import
-    header (:func:`~codemods.edit.pyimports.ensure_import`)."""
+def add_imports(module: cst.Module, names: ModuleNames, *, order: ImportOrder | None = None,
+                line_length: int | None = None) -> cst.Module:
+    """Add the missing imports: merged, sorted, into an existing ``from m import ...`` when there is
+    one (:func:`~codemods.edit.pyimports.ensure_from_import`), else a new statement where isort puts
+    it with ``order``; ``import m as alias`` likewise (:func:`~codemods.edit.pyimports.ensure_import`).
+    ``line_length``: a ``from`` import that no longer fits is wrapped."""
     for mod, attrs in names.from_imports.items():
-        module, _ = ensure_from_import(module, mod, attrs)
+        module, _ = ensure_from_import(module, mod, attrs, order=order, line_length=line_length)
     for mod, alias in names.module_imports:
-        module, _ = ensure_import(module, mod, alias)
+        module, _ = ensure_import(module, mod, alias, order=order)
     return _two_blank_lines_after_imports(module)
 
 
@@ -159,12 +162,27 @@ def _two_blank_lines_after_imports(module: cst.Module) -> cst.Module:
     return module
 
 
-def first_def_index(body: Sequence[cst.CSTNode]) -> int:
-    """Index of the first top-level def/class (where a new fixture goes), else the end."""
-    for i, stmt in enumerate(body):
+def first_def_index(body: Sequence[cst.CSTNode], after: str | None = None) -> int:
+    """Index of the first top-level def/class (where a new fixture goes), else the end; with
+    ``after``, the first one after the statement that binds that name (the module's app)."""
+    start = 0
+    if after is not None:
+        for i, stmt in enumerate(body):
+            if isinstance(stmt, cst.SimpleStatementLine) and any(
+                isinstance(small, (cst.Assign, cst.AnnAssign)) and after in _target_names(small)
+                for small in stmt.body
+            ):
+                start = i + 1
+                break
+    for i, stmt in enumerate(body[start:], start):
         if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
             return i
     return len(body)
+
+
+def _target_names(node: cst.Assign | cst.AnnAssign) -> set[str]:
+    targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+    return {t.value for t in targets if isinstance(t, cst.Name)}
 
 
 # -- statements ----------------------------------------------------------------------------------------
@@ -176,6 +194,15 @@ def override_code(names: ModuleNames, pattern: AuthPattern, value: str | None = 
     limit = pattern.line_length - column
     value = value if value is not None else names.override_value(pattern)
     target = f"{names.app}.dependency_overrides[{names.dep}]"
+    head = value.partition("(")[0] if value.endswith(")") else ""  # `= (` when nothing is called
+    if len(f"{target} = {head}(") > limit and len(f"{target} = {value}") > limit and "\n" not in value:
+        # the subscript itself is too long (`litellm.proxy.proxy_server.app...`): black splits it first
+        return f"{names.app}.dependency_overrides[\n    {names.dep}\n" + _assign("]", value, limit)
+    return _assign(target, value, limit)
+
+
+def _assign(target: str, value: str, limit: int) -> str:
+    """``target = value`` as black lays it out within ``limit`` columns."""
     one = f"{target} = {value}"
     if len(one) <= limit or "\n" in value:
         return one + "\n"
@@ -252,12 +279,153 @@ def wrap_statements(
     pop = parse_statements(pop_code(names, pattern, column + step), module)
     if shift:  # the statements move one level deeper
         more = indent if indent is not None else module.default_indent
-        stmts = [reindent_continuations(s, more) for s in stmts]
+        stmts = [split_pushed_lines(reindent_continuations(s, more), pattern.line_length, column + step, step)
+                 for s in stmts]
     try_node = cst.Try(
         body=cst.IndentedBlock(body=list(stmts), footer=list(footer), indent=indent),
         finalbody=cst.Finally(body=cst.IndentedBlock(body=pop, indent=indent)),
     )
     return [*override, try_node]
+
+
+def _pw(extra: str) -> cst.ParenthesizedWhitespace:
+    """A line break inside brackets, then the block's indentation plus ``extra``."""
+    return cst.ParenthesizedWhitespace(first_line=cst.TrailingWhitespace(), empty_lines=[], indent=True,
+                                       last_line=cst.SimpleWhitespace(extra))
+
+
+def _last_bracket(expr: cst.BaseExpression) -> cst.BaseExpression | None:
+    """The expression whose brackets end ``expr`` (black splits a long line at its last bracket
+    pair): a call with arguments or a non-empty list/tuple/set/dict literal."""
+    while True:
+        if isinstance(expr, cst.Await):
+            expr = expr.expression
+        elif isinstance(expr, cst.Comparison) and expr.comparisons:
+            expr = expr.comparisons[-1].comparator
+        elif isinstance(expr, cst.BinaryOperation):
+            expr = expr.right
+        else:
+            break
+    if expr.lpar or expr.rpar:
+        return None
+    if isinstance(expr, cst.Call) and expr.args:
+        return expr
+    if isinstance(expr, (cst.List, cst.Set, cst.Dict)) and expr.elements:
+        return expr
+    return None
+
+
+def _split_bracket(node: cst.BaseExpression, one_line: bool) -> cst.BaseExpression:
+    """``node``'s contents on their own line (``one_line``), else one per line with a trailing comma."""
+    items: list[cst.CSTNode] = list(node.args if isinstance(node, cst.Call) else node.elements)  # type: ignore[attr-defined]
+    out = []
+    for i, item in enumerate(items):
+        last = i == len(items) - 1
+        if one_line:
+            comma = cst.MaybeSentinel.DEFAULT if last else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        else:
+            comma = cst.Comma(whitespace_after=_pw("" if last else "    "))
+        item = item.with_changes(comma=comma)
+        if isinstance(item, cst.Arg):
+            item = item.with_changes(whitespace_after_arg=_pw("") if last and one_line else cst.SimpleWhitespace(""))
+        out.append(item)
+    if isinstance(node, cst.Call):
+        return node.with_changes(args=out, whitespace_before_args=_pw("    "))
+    opening = {cst.List: "lbracket", cst.Set: "lbrace", cst.Dict: "lbrace"}[type(node)]
+    closing = {cst.List: "rbracket", cst.Set: "rbrace", cst.Dict: "rbrace"}[type(node)]
+    changes = {
+        "elements": out,
+        opening: getattr(node, opening).with_changes(whitespace_after=_pw("    ")),
+    }
+    if one_line:
+        changes[closing] = getattr(node, closing).with_changes(whitespace_before=_pw(""))
+    return node.with_changes(**changes)
+
+
+class _SplitPushed(cst.CSTTransformer):
+    """:func:`split_pushed_lines`' transformer (a module-level class: libcst checks
+    ``isinstance(visitor, CSTVisitor)`` at every node, and for a class made per call that check misses
+    the ABC cache and walks every visitor class alive)."""
+
+    def __init__(self, limit: int, column: int, step: int) -> None:
+        super().__init__()
+        self.depth = 0
+        self.limit = limit
+        self.column = column
+        self.step = step
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        # only statement lines change: never walk into an expression or a line's contents
+        # (leave_SimpleStatementLine still runs, with the line as it is)
+        if isinstance(node, (cst.BaseExpression, cst.SimpleStatementLine)):
+            return False
+        return super().on_visit(node)
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self.depth += 1
+
+    def leave_IndentedBlock(self, original: cst.IndentedBlock, updated: cst.IndentedBlock) -> cst.IndentedBlock:
+        self.depth -= 1
+        return updated
+
+    def leave_SimpleStatementLine(self, original: cst.SimpleStatementLine,
+                                  updated: cst.SimpleStatementLine) -> cst.SimpleStatementLine:
+        limit, step = self.limit, self.step
+        col = self.column + self.depth * step
+        text = cst.Module([]).code_for_node(updated.with_changes(leading_lines=[])).rstrip("\r\n")
+        if "\n" in text or "#" in text or not col - step + len(text) <= limit < col + len(text) or \
+                len(updated.body) != 1:
+            return updated
+        small = updated.body[0]
+        value = small.value if isinstance(small, (cst.Assign, cst.AugAssign, cst.Expr, cst.Return)) else \
+            small.test if isinstance(small, cst.Assert) and small.msg is None else None
+        target = _last_bracket(value) if isinstance(value, cst.BaseExpression) else None
+        if target is None:
+            return updated
+        inner = cst.Module([]).code_for_node(_split_bracket(target, True))
+        body_line = inner.split("\n")[1].strip() if "\n" in inner else ""
+        # black keeps a call's arguments on one line when they fit; a collection literal of
+        # more than one item is exploded, one per line
+        many = not isinstance(target, cst.Call) and len(target.elements) > 1  # type: ignore[attr-defined]
+        one_line = bool(body_line) and col + step + len(body_line) <= limit and not many
+        new = _split_bracket(target, one_line)
+        head = text[: text.find(cst.Module([]).code_for_node(target))] + \
+            cst.Module([]).code_for_node(new).split("\n")[0]
+        if col + len(head) > limit:
+            return updated
+        replaced = updated.deep_replace(target, new)
+        return replaced if isinstance(replaced, cst.SimpleStatementLine) else updated
+
+
+class FunctionRewriter(cst.CSTTransformer):
+    """Rewrites the module- and class-level functions of a module with ``rewrite(original, updated,
+    depth)`` (``depth``: how many classes enclose it); never walks into bodies of functions or
+    statements, where no test lives. A module-level class, as :class:`_SplitPushed` is."""
+
+    def __init__(self, rewrite: Callable[[cst.FunctionDef, cst.FunctionDef, int], cst.FunctionDef]) -> None:
+        super().__init__()
+        self.depth = 0
+        self.rewrite = rewrite
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.ClassDef):
+            self.depth += 1
+        return isinstance(node, (cst.Module, cst.ClassDef, cst.IndentedBlock))
+
+    def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
+        self.depth -= 1
+        return updated
+
+    def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
+        return self.rewrite(original, updated, self.depth)
+
+
+def split_pushed_lines(stmt: cst.BaseStatement, limit: int, column: int, step: int) -> cst.BaseStatement:
+    """Lines the ``try:`` pushed past ``limit`` (they fitted one level less deep) split as black
+    splits them at their last bracket pair: the contents on their own line, else one item per line
+    with a trailing comma. Other lines (already too long, strings, comments) are left as written."""
+
+    return stmt.visit(_SplitPushed(limit, column, step))  # type: ignore[return-value]
 
 
 def _is_scope_decl(stmt: cst.CSTNode) -> bool:
@@ -295,14 +463,23 @@ def reindent_continuations(stmt: cst.BaseStatement, shift: str) -> cst.BaseState
     """Backslash continuation lines indented by ``shift`` more, as their statement is: libcst keeps
     their whitespace as written (lines inside brackets it re-indents itself). Strings are left alone."""
 
-    class T(cst.CSTTransformer):
-        def leave_SimpleWhitespace(self, original: cst.SimpleWhitespace,
-                                   updated: cst.SimpleWhitespace) -> cst.SimpleWhitespace:
-            if "\\\n" in updated.value:
-                return updated.with_changes(value=updated.value.replace("\\\n", "\\\n" + shift))
-            return updated
+    if "\\\n" not in cst.Module([]).code_for_node(stmt):
+        return stmt  # no continuation line: nothing to do (printing is cheaper than a transformer walk)
+    return stmt.visit(_Reindent(shift))  # type: ignore[return-value]
 
-    return stmt.visit(T())  # type: ignore[return-value]
+
+class _Reindent(cst.CSTTransformer):
+    """:func:`reindent_continuations`' transformer (module level: see :class:`_SplitPushed`)."""
+
+    def __init__(self, shift: str) -> None:
+        super().__init__()
+        self.shift = shift
+
+    def leave_SimpleWhitespace(self, original: cst.SimpleWhitespace,
+                               updated: cst.SimpleWhitespace) -> cst.SimpleWhitespace:
+        if "\\\n" in updated.value:
+            return updated.with_changes(value=updated.value.replace("\\\n", "\\\n" + self.shift))
+        return updated
 
 
 def fixture_code(names: ModuleNames, pattern: AuthPattern, pytest_name: str = "pytest") -> str:
@@ -344,11 +521,43 @@ def add_param(func: cst.FunctionDef, name: str) -> cst.FunctionDef:
     return func.with_changes(params=func.params.with_changes(params=params))
 
 
-def insert_fixture(module: cst.Module, code: str, *, at_end: bool = False) -> cst.Module:
-    """Insert a fixture before the first top-level def/class (or at the end of a conftest)."""
+def fit_signature(func: cst.FunctionDef, limit: int, column: int = 0) -> cst.FunctionDef:
+    """A one-line signature longer than ``limit`` (the ``def`` starting at ``column``) laid out as
+    black does: the parameters on their own line, else one per line with a trailing comma."""
+    if func.params.star_arg is not cst.MaybeSentinel.DEFAULT or func.params.kwonly_params or \
+            func.params.star_kwarg is not None or func.params.posonly_params:
+        return func  # keep to the plain shape tests have
+    stub = func.with_changes(body=cst.SimpleStatementSuite(body=[cst.Pass()]), decorators=[], leading_lines=[])
+    header = cst.Module([]).code_for_node(stub).rstrip("\n")
+    header = header[: -len(" pass")] if header.endswith(" pass") else header
+    params = list(func.params.params)
+    if "\n" in header or column + len(header) <= limit or not params:
+        return func
+
+    def line(extra: str) -> cst.ParenthesizedWhitespace:
+        return cst.ParenthesizedWhitespace(first_line=cst.TrailingWhitespace(), empty_lines=[], indent=True,
+                                           last_line=cst.SimpleWhitespace(extra))
+
+    one_line = [p.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")),
+                               whitespace_after_param=cst.SimpleWhitespace("")) for p in params[:-1]]
+    one_line.append(params[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT,
+                                            whitespace_after_param=cst.SimpleWhitespace("")))
+    inner = cst.Module([]).code_for_node(func.params.with_changes(params=one_line))
+    if column + 4 + len(inner) <= limit:  # def f(\n    a, b\n):
+        params = [*one_line[:-1], one_line[-1].with_changes(whitespace_after_param=line(""))]
+    else:  # one per line, trailing comma
+        params = [p.with_changes(comma=cst.Comma(whitespace_after=line("    ")), whitespace_after_param=cst.SimpleWhitespace(""))
+                  for p in params[:-1]] + [params[-1].with_changes(comma=cst.Comma(whitespace_after=line("")),
+                                                                   whitespace_after_param=cst.SimpleWhitespace(""))]
+    return func.with_changes(whitespace_before_params=line("    "), params=func.params.with_changes(params=params))
+
+
+def insert_fixture(module: cst.Module, code: str, *, at_end: bool = False, after: str | None = None) -> cst.Module:
+    """Insert a fixture before the first top-level def/class (or at the end of a conftest);
+    ``after``: the first def/class after the binding of that name (the module's own app)."""
     stmts = parse_statements(code, module)
     body: list[Any] = list(module.body)
-    at = len(body) if at_end else first_def_index(body)
+    at = len(body) if at_end else first_def_index(body, after)
     blank = [cst.EmptyLine(), cst.EmptyLine()] if at > 0 else []
     stmts[0] = stmts[0].with_changes(leading_lines=blank)
     if at < len(body):

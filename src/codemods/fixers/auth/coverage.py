@@ -17,6 +17,7 @@ Imports libcst: the fixers import this module inside ``fix``.
 from __future__ import annotations
 
 import functools
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import libcst as cst
 
 from codemods.edit.pyimports import Imports, dotted_name
+from codemods.fixers.auth.reach import NO_CALLS
 
 if TYPE_CHECKING:
     from codemods.fixers.auth.codegen import ModuleNames
@@ -37,6 +39,42 @@ PATCH_FUNCS = frozenset({"patch", "patch.object", "mock.patch", "mock.patch.obje
                          "unittest.mock.patch", "unittest.mock.patch.object"})
 
 
+# -- per-module memo -------------------------------------------------------------------------------
+
+
+class _Facts:
+    """One module's detection results, computed once per node (libcst nodes are immutable and hash by
+    identity), and what its text rules out: no ``dependency_overrides`` in the text, no override;
+    no ``patch``, no ``unittest.mock`` patch (every name in :data:`PATCH_FUNCS` contains it)."""
+
+    def __init__(self) -> None:
+        self.no_overrides = False
+        self.no_patch = False
+        self.sets: dict[tuple[cst.CSTNode, AuthPattern], bool] = {}
+        self.local: dict[cst.CSTNode, dict[str, str]] = {}
+        self.patches: dict[tuple[cst.CSTNode, AuthPattern], bool] = {}
+        self.param_keys: dict[cst.CSTNode, set[int]] = {}
+
+
+#: keyed by the module's :class:`Imports` (one per parsed module; its nodes come with it)
+_FACTS: weakref.WeakKeyDictionary[Imports, _Facts] = weakref.WeakKeyDictionary()
+
+
+def _facts(imports: Imports) -> _Facts:
+    f = _FACTS.get(imports)
+    if f is None:
+        f = _FACTS[imports] = _Facts()
+    return f
+
+
+def note_source(imports: Imports, text: str) -> None:
+    """Tell the detection what the module's text rules out (``imports`` is that module's), so that
+    the walks that could only find what is not in the text are skipped."""
+    f = _facts(imports)
+    f.no_overrides = "dependency_overrides" not in text
+    f.no_patch = "patch" not in text
+
+
 # -- detection ---------------------------------------------------------------------------------------
 
 
@@ -44,14 +82,74 @@ def _is_overrides(node: cst.BaseExpression) -> bool:
     return isinstance(node, cst.Attribute) and node.attr.value == "dependency_overrides"
 
 
+def local_imports(node: cst.CSTNode) -> dict[str, str]:
+    """``{local name: qualified name}`` of the imports inside a function (LiteLLM's tests import
+    ``proxy_server`` inside fixtures, after a conftest reloaded it)."""
+    out: dict[str, str] = {}
+
+    class V(cst.CSTVisitor):
+        def on_visit(self, n: cst.CSTNode) -> bool:
+            # imports are statements: no expression holds one
+            return not isinstance(n, cst.BaseExpression) and super().on_visit(n)
+
+        def visit_Import(self, n: cst.Import) -> None:
+            for a in n.names:
+                full = dotted_name(a.name) or ""
+                if a.asname is not None and isinstance(a.asname.name, cst.Name):
+                    out[a.asname.name.value] = full
+
+        def visit_ImportFrom(self, n: cst.ImportFrom) -> None:
+            if n.relative or n.module is None or isinstance(n.names, cst.ImportStar):
+                return
+            mod = dotted_name(n.module) or ""
+            for a in n.names:
+                name = dotted_name(a.name) or ""
+                local = a.asname.name.value if a.asname is not None and isinstance(a.asname.name, cst.Name) else name
+                out[local] = f"{mod}.{name}"
+
+    node.visit(V())
+    return out
+
+
+def resolve_local(node: cst.BaseExpression, local: dict[str, str]) -> str | None:
+    """Qualified name of a Name/Attribute chain through function-local imports (None: not one)."""
+    d = dotted_name(node)
+    if d is None:
+        return None
+    head, _, rest = d.partition(".")
+    if head in local:
+        return f"{local[head]}.{rest}" if rest else local[head]
+    return None
+
+
 class _OverrideFinder(cst.CSTVisitor):
     def __init__(self, imports: Imports, pattern: AuthPattern) -> None:
         self.imports = imports
         self.pattern = pattern
         self.found = False
+        self.local: dict[str, str] = {}  # imports inside the node scanned
+
+    # the dispatch by hand (libcst's looks up visit_/leave_ methods by name at every node and field):
+    # only assignments and calls matter, and names, literals, whitespace hold neither
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        t = type(node)
+        if t is cst.Assign:
+            self.visit_Assign(node)  # type: ignore[arg-type]
+        elif t is cst.Call:
+            self.visit_Call(node)  # type: ignore[arg-type]
+        return t not in NO_CALLS
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        return None
+
+    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        return None
+
+    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
+        return None
 
     def is_dep(self, node: cst.BaseExpression) -> bool:
-        q = self.imports.resolve(node)
+        q = resolve_local(node, self.local) or self.imports.resolve(node)
         if q is not None and q in self.pattern.dep_qualnames:
             return True
         d = dotted_name(node)
@@ -91,14 +189,25 @@ class _OverrideFinder(cst.CSTVisitor):
 
 def sets_override(node: cst.CSTNode, imports: Imports, pattern: AuthPattern) -> bool:
     """True when ``node`` (a function, a class, a module) sets the auth dependency's override."""
-    finder = _OverrideFinder(imports, pattern)
-    node.visit(finder)
-    return finder.found
+    facts = _facts(imports)
+    if facts.no_overrides:
+        return False
+    key = (node, pattern)
+    got = facts.sets.get(key)
+    if got is None:
+        local = facts.local.get(node)
+        if local is None:
+            local = facts.local[node] = local_imports(node)
+        finder = _OverrideFinder(imports, pattern)
+        finder.local = local
+        node.visit(finder)
+        got = facts.sets[key] = finder.found
+    return got
 
 
 def _writes_param_key(func: cst.FunctionDef) -> set[int]:
-    """Positions of parameters a helper uses as a key of ``dependency_overrides``."""
-    params = param_names(func)
+    """Positions of parameters a helper uses as a key of ``dependency_overrides`` (``self`` not counted)."""
+    params = [p for p in param_names(func) if p not in ("self", "cls")]
     out: set[int] = set()
 
     class V(cst.CSTVisitor):
@@ -114,11 +223,16 @@ def _writes_param_key(func: cst.FunctionDef) -> set[int]:
 
 
 def sets_override_deep(node: cst.CSTNode, imports: Imports, pattern: AuthPattern,
-                       helpers: dict[str, cst.FunctionDef], _seen: frozenset[str] = frozenset()) -> bool:
-    """:func:`sets_override`, following calls of the module's helper functions: a helper that sets the
-    override, or one that assigns ``dependency_overrides[param]`` called with the dependency."""
+                       helpers: dict[str, cst.FunctionDef], _seen: frozenset[str] = frozenset(),
+                       methods: dict[str, cst.FunctionDef] | None = None) -> bool:
+    """:func:`sets_override`, following calls of the module's helper functions (and, with
+    ``methods``, of the class's own ``self.helper(...)``): a helper that sets the override, or one that
+    assigns ``dependency_overrides[param]`` called with the dependency."""
     if sets_override(node, imports, pattern):
         return True
+    facts = _facts(imports)
+    if facts.no_overrides:
+        return False  # no helper of the module can set one either
     finder = _OverrideFinder(imports, pattern)
     found = False
 
@@ -126,18 +240,27 @@ def sets_override_deep(node: cst.CSTNode, imports: Imports, pattern: AuthPattern
         def visit_Call(self, call: cst.Call) -> None:
             nonlocal found
             f = call.func
-            if found or not isinstance(f, cst.Name) or f.value not in helpers or f.value in _seen:
+            if found:
                 return
-            helper = helpers[f.value]
+            if isinstance(f, cst.Name) and f.value in helpers and f.value not in _seen:
+                key, helper = f.value, helpers[f.value]
+            elif isinstance(f, cst.Attribute) and isinstance(f.value, cst.Name) and \
+                    f.value.value in ("self", "cls") and methods and f.attr.value in methods and \
+                    f"self.{f.attr.value}" not in _seen:
+                key, helper = f"self.{f.attr.value}", methods[f.attr.value]
+            else:
+                return
             if helper is node:
                 return
-            if sets_override_deep(helper, imports, pattern, helpers, _seen | {f.value}):
+            if sets_override_deep(helper, imports, pattern, helpers, _seen | {key}, methods):
                 found = True
                 return
-            keys = _writes_param_key(helper)
+            keys = facts.param_keys.get(helper)
+            if keys is None:
+                keys = facts.param_keys[helper] = _writes_param_key(helper)
             if keys:
                 pos = [a.value for a in call.args if a.keyword is None]
-                params = param_names(helper)
+                params = [p for p in param_names(helper) if p not in ("self", "cls")]
                 for i in keys:
                     if i < len(pos) and finder.is_dep(pos[i]):
                         found = True
@@ -180,6 +303,17 @@ def patch_targets_dependency(call: cst.Call, imports: Imports, pattern: AuthPatt
 
 def patches_dependency(func: cst.FunctionDef, imports: Imports, pattern: AuthPattern) -> bool:
     """True when the test patches the dependency (decorator or ``with patch(...)``)."""
+    facts = _facts(imports)
+    if facts.no_patch:
+        return False
+    key = (func, pattern)
+    got = facts.patches.get(key)
+    if got is None:
+        got = facts.patches[key] = _patches_dependency(func, imports, pattern)
+    return got
+
+
+def _patches_dependency(func: cst.FunctionDef, imports: Imports, pattern: AuthPattern) -> bool:
     for d in func.decorators:
         if isinstance(d.decorator, cst.Call) and is_patch_call(d.decorator) and patch_targets_dependency(
             d.decorator, imports, pattern
@@ -383,6 +517,7 @@ def _conftest_scope(path: str, mtime: float, pattern: AuthPattern) -> ScopeInfo 
     from codemods.fixers.auth.reach import ModuleApps
 
     imports = Imports(module)
+    note_source(imports, text)
     info = scope_of(module.body, imports, pattern)
     info.apps = ModuleApps(module, imports, pattern, conftest=True)
     return info
@@ -451,9 +586,15 @@ class Coverage:
             return f"{self.module_scope.setup_sets} already overrides the auth dependency"
         if self.module_scope.module_sets:
             return "the module already overrides the auth dependency at import time"
-        if self.module_scope.apps is not None and sets_override_deep(
-                func.body, self.imports, self.pattern, self.module_scope.apps.helpers):
-            return "a helper it calls already overrides the auth dependency"
+        if self.module_scope.apps is not None:
+            from codemods.fixers.auth.reach import class_env
+
+            methods: dict[str, cst.FunctionDef] = {}
+            for scope in class_scopes:
+                methods.update(class_env(scope.body, self.module_scope.apps)[1])
+            if sets_override_deep(func.body, self.imports, self.pattern, self.module_scope.apps.helpers,
+                                  methods=methods):
+                return "a helper it calls already overrides the auth dependency"
         chain = self._chain(class_scopes)
         seen: set[str] = set()
         for name in self._requested(func, class_scopes):
@@ -529,6 +670,11 @@ class Coverage:
             return Reach(None, "it sends no request through a test client of the app (calls functions "
                                "or helpers directly, or builds no client)")
         if not guarded:
+            from codemods.fixers.auth.reach import OPEN_ROUTES
+
+            if OPEN_ROUTES in reached:
+                return Reach(None, f"its requests go only to routes of the app that do not depend on `{dep}`",
+                             reached)
             return Reach(None, f"its requests go to an app with no route depending on `{dep}`", reached)
         if len(guarded) > 1:
             return Reach(None, "its requests go to more than one app", guarded)

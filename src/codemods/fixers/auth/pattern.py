@@ -17,9 +17,12 @@ from __future__ import annotations
 import dataclasses
 import functools
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from codemods.core.options import option
+
+if TYPE_CHECKING:
+    from codemods.edit.importorder import ImportOrder
 
 DEFAULT_FIXTURE_NAME = "override_user_api_key_auth"
 
@@ -134,6 +137,7 @@ class UsesPattern:
 
     options: Any
     _pattern: AuthPattern | None = None
+    import_order: ImportOrder | None = None  # set by :meth:`load_pattern`
 
     @property
     def pattern(self) -> AuthPattern:
@@ -142,9 +146,19 @@ class UsesPattern:
         return self._pattern
 
     def load_pattern(self, root: Any) -> None:
-        """Build the pattern from the options as they are now, with ``line-length`` from ``root``."""
+        """Build the pattern from the options as they are now, with ``line-length`` from ``root``,
+        and the repository's import order (added imports go where isort puts them)."""
+        from pathlib import Path
+
+        from codemods.edit.importorder import ImportOrder, first_party_names
+
         self._pattern = AuthPattern.from_options(self.options)
         self._pattern.line_length = project_line_length(root)  # validates the targets (ConfigError)
+        # the app, its dependency and identity are the project's own code (LiteLLM's `litellm/` is
+        # at its root): first party, as ruff finds them in the project itself
+        own = {split_target(t)[0].split(".", 1)[0] for t in (self._pattern.app, self._pattern.dependency,
+                                                             self._pattern.identity)}
+        self.import_order = ImportOrder(first_party_names(Path(root)) | own)
 
 
 def project_line_length(root: Any, default: int = 88) -> int:

@@ -30,6 +30,7 @@ from codemods.edit.pyimports import Imports, dotted_name
 
 if TYPE_CHECKING:
     from codemods.fixers.auth.pattern import AuthPattern
+    from codemods.fixers.auth.routes import RouteTable
 
 VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request", "stream",
                    "websocket_connect"})
@@ -66,8 +67,9 @@ class App:
 class Value:
     """What a name holds: a client or transport over an app, or an app."""
 
-    what: str  # "client" | "transport" | "app"
+    what: str  # "client" | "transport" | "app" | "tuple" (a fixture's `yield client, mocks`)
     app: App
+    items: tuple[Value | None, ...] = ()
 
 
 def _last(node: cst.BaseExpression) -> str:
@@ -115,10 +117,12 @@ def fixture_scope(func: cst.FunctionDef) -> str:
 class ModuleApps:
     """One module's apps, routers, factories, module-level clients and helper functions."""
 
-    def __init__(self, module: cst.Module, imports: Imports, pattern: AuthPattern, *, conftest: bool = False) -> None:
+    def __init__(self, module: cst.Module, imports: Imports, pattern: AuthPattern, *, conftest: bool = False,
+                 routes: RouteTable | None = None) -> None:
         self.imports = imports
         self.pattern = pattern
         self.conftest = conftest
+        self.routes = routes  # the configured app's route table, when its source is in the repository
         self.app_qual = ".".join(pattern.app_target)
         self.package = pattern.app_target[0].split(".", 1)[0]
         self.helpers: dict[str, cst.FunctionDef] = {}
@@ -130,9 +134,18 @@ class ModuleApps:
                 if not is_fixture(stmt) and not stmt.name.value.startswith("test"):
                     self.helpers[stmt.name.value] = stmt
         self.module_env: dict[str, Value] = {}
+        self._calls_of: dict[cst.CSTNode, list[cst.Call]] = {}  # node -> its calls, walked once
         self._memo: dict[tuple[str, frozenset[tuple[str, Value]]], frozenset[App]] = {}
         self._active: set[str] = set()
         self.env_for_block(body, self.module_env, where="module", module_level=True)
+
+    def calls(self, node: cst.CSTNode) -> list[cst.Call]:
+        """:func:`_calls` of one of the module's nodes, memoised: every app binding checks the module's
+        statements for its routes, every test and helper is followed once per set of seeds."""
+        got = self._calls_of.get(node)
+        if got is None:
+            got = self._calls_of[node] = _calls(node)
+        return got
 
     # -- guarded ------------------------------------------------------------------------------
     def is_dep(self, node: cst.BaseExpression) -> bool:
@@ -172,7 +185,7 @@ class ModuleApps:
                             dotted_name(dec.func.value) == name and dec.func.attr.value in ROUTE_DECORATORS and \
                             (self.has_dep_depends(dec) or self.has_dep_depends(stmt.params)):
                         return True
-            for call in _calls(stmt):
+            for call in self.calls(stmt):
                 f = call.func
                 if not (isinstance(f, cst.Attribute) and dotted_name(f.value) == name):
                     continue
@@ -228,6 +241,12 @@ class ModuleApps:
             if self.imports.resolve(expr) == self.app_qual:
                 return Value("app", App("proxy", "", True))
             return None
+        if isinstance(expr, cst.Tuple):
+            items = tuple(self.value_of(e.value, env) for e in expr.elements
+                          if not isinstance(e, cst.StarredElement))
+            if any(i is not None for i in items) and len(items) == len(expr.elements):
+                return Value("tuple", App("built", "a tuple", False), items)
+            return None
         if isinstance(expr, cst.Call):
             last = _last(expr.func)
             if last == "TestClient":
@@ -245,7 +264,9 @@ class ModuleApps:
             if last in APP_CLASSES:
                 return Value("app", App("built", "a call", self.has_dep_depends(_kwarg(expr, "dependencies"))))
             if isinstance(expr.func, cst.Name) and expr.func.value in self.functions:
-                return self.returned(self.functions[expr.func.value], {})
+                # a factory helper: `_client_for(_build_app())`, its arguments bound to its parameters
+                func = self.functions[expr.func.value]
+                return self.returned(func, _bind_args(func, expr, env, self))
         return None
 
     def env_for_block(self, stmts: Sequence[cst.BaseStatement], env: dict[str, Value], *, where: str,
@@ -256,6 +277,10 @@ class ModuleApps:
         outer = self
 
         class V(cst.CSTVisitor):
+            def on_visit(self, node: cst.CSTNode) -> bool:
+                # what binds a name is a statement (or a `with` item): no expression holds one
+                return not isinstance(node, cst.BaseExpression) and super().on_visit(node)
+
             def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
                 return False
 
@@ -274,12 +299,50 @@ class ModuleApps:
                 if node.asname is not None:
                     outer._bind(node.asname.name, node.item, stmts, env, where, module_level, self_env)
 
+            def visit_Import(self, node: cst.Import) -> None:
+                if not module_level:  # `import litellm.proxy.proxy_server as ps` inside a function
+                    for a in node.names:
+                        if a.asname is not None and isinstance(a.asname.name, cst.Name):
+                            outer._bind_import(a.asname.name.value, dotted_name(a.name) or "", env, where)
+
+            def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+                if module_level or node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
+                    return
+                mod = dotted_name(node.module) or ""
+                for a in node.names:
+                    name = dotted_name(a.name) or ""
+                    local = a.asname.name.value if a.asname is not None and isinstance(a.asname.name, cst.Name) \
+                        else name
+                    outer._bind_import(local, f"{mod}.{name}", env, where)
+
         for stmt in stmts:
             stmt.visit(V())
         return env
 
+    def _bind_import(self, local: str, qualified: str, env: dict[str, Value], where: str) -> None:
+        """A function-local import of the configured app (``from litellm.proxy import proxy_server``
+        inside a fixture): ``proxy_server.app`` / ``app`` name it there. LiteLLM's tests import it
+        there because a conftest reloads the module: the module-level name may be a stale app, so
+        it counts as an app built there (the override belongs where it is imported)."""
+        app_mod, app_attr = self.pattern.app_target
+        proxy = Value("app", App("built", f"{where}, which imports it itself", True))
+        if qualified == self.app_qual:
+            env[local] = proxy
+        elif qualified == app_mod:
+            env[f"{local}.{app_attr}"] = proxy
+
     def _bind(self, target: cst.BaseExpression, value: cst.BaseExpression, stmts: Sequence[cst.BaseStatement],
               env: dict[str, Value], where: str, module_level: bool, self_env: dict[str, Value] | None) -> None:
+        if isinstance(target, (cst.Tuple, cst.List)):
+            # `client, _, mocks = client_and_mocks` (a fixture yielding a tuple) or `a, b = x, y`
+            whole = self.value_of(value, env)
+            elements = [e.value for e in target.elements]
+            if whole is not None and whole.what == "tuple" and len(whole.items) == len(elements):
+                for element, item in zip(elements, whole.items, strict=True):
+                    name = dotted_name(element)
+                    if item is not None and name is not None:
+                        env[name] = item
+            return
         name = dotted_name(target)
         if name is None:
             return
@@ -350,12 +413,16 @@ class ModuleApps:
                 env.setdefault(f"cls.{k}", v)
             self.env_for_block(_statements(func.body), env, where=f"`{func.name.value}`")
             apps: set[App] = set()
-            for call in _calls(func.body):
+            for call in self.calls(func.body):
                 f = call.func
                 if isinstance(f, cst.Attribute) and f.attr.value in VERBS:
                     recv = self.value_of(f.value, env)
                     if recv is not None and recv.what == "client":
-                        apps.add(recv.app)
+                        if recv.app.kind == "proxy" and self.routes is not None and \
+                                self.routes.guarded(*_method_path(call, f.attr.value)) is False:
+                            apps.add(OPEN_ROUTES)  # a route of the app without the dependency
+                        else:
+                            apps.add(recv.app)
                         continue
                 callee: cst.FunctionDef | None = None
                 if isinstance(f, cst.Name) and f.value in self.helpers:
@@ -372,6 +439,27 @@ class ModuleApps:
             return result, bool(result)
         finally:
             self._active.discard(func.name.value)
+
+
+#: what a request to an open route of the configured app reaches: no auth
+OPEN_ROUTES = App("proxy", "open routes", False)
+
+
+def _method_path(call: cst.Call, verb: str) -> tuple[str, str]:
+    """``("GET", "/path")`` of ``client.get("/path")`` / ``client.request("GET", "/path")``; the
+    path is "" when it is not a literal (the route table then knows nothing)."""
+    args = [a for a in call.args if a.keyword is None and not a.star]
+    method = verb.upper()
+    if verb == "request":
+        m = args[0].value if args else _kwarg(call, "method")
+        method = m.evaluated_value.upper() if isinstance(m, cst.SimpleString) and \
+            isinstance(m.evaluated_value, str) else ""
+        args = args[1:]
+    url = args[0].value if args else _kwarg(call, "url")
+    path = url.evaluated_value if isinstance(url, cst.SimpleString) and isinstance(url.evaluated_value, str) else ""
+    if path.startswith(("http://", "https://")):
+        path = "/" + path.split("://", 1)[1].partition("/")[2]
+    return (method, path) if method and path.startswith("/") else ("", "")
 
 
 def _bind_args(callee: cst.FunctionDef, call: cst.Call, env: dict[str, Value], apps: ModuleApps) -> dict[str, Value]:
@@ -394,19 +482,47 @@ def _bind_args(callee: cst.FunctionDef, call: cst.Call, env: dict[str, Value], a
 
 def _calls(node: cst.CSTNode | Sequence[cst.CSTNode]) -> list[cst.Call]:
     """Every call in ``node`` (nested functions too: closures a test calls; not nested classes)."""
-    out: list[cst.Call] = []
-
-    class V(cst.CSTVisitor):
-        def visit_ClassDef(self, n: cst.ClassDef) -> bool:
-            return False
-
-        def visit_Call(self, n: cst.Call) -> None:
-            out.append(n)
-
+    v = _CallCollector()
     nodes: Sequence[cst.CSTNode] = node if isinstance(node, (list, tuple)) else [node]  # type: ignore[list-item]
     for n in nodes:
-        n.visit(V())
-    return out
+        n.visit(v)
+    return v.out
+
+
+class _CallCollector(cst.CSTVisitor):
+    """:func:`_calls`' visitor: a module-level class, not one made per call (libcst checks the
+    visitor's class at every node; classes made per call pile up and slow that check down)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.out: list[cst.Call] = []
+
+    # the dispatch by hand (libcst's looks up visit_/leave_ methods by name at every node and field)
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        t = type(node)
+        if t is cst.Call:
+            self.out.append(node)  # type: ignore[arg-type]
+            return True
+        return t is not cst.ClassDef and t not in NO_CALLS
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        return None
+
+    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        return None
+
+    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
+        return None
+
+
+#: nodes that never hold a call (names, literals, whitespace, operators): not walked into
+NO_CALLS = frozenset({
+    cst.Name, cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString, cst.Ellipsis,
+    cst.SimpleWhitespace, cst.ParenthesizedWhitespace, cst.TrailingWhitespace, cst.EmptyLine,
+    cst.Newline, cst.Comment, cst.Comma, cst.Dot, cst.Colon, cst.AssignEqual, cst.Semicolon,
+    cst.LeftParen, cst.RightParen, cst.LeftSquareBracket, cst.RightSquareBracket,
+    cst.LeftCurlyBrace, cst.RightCurlyBrace, cst.ImportStar,
+})
 
 
 def _ctor_of(name: str, stmts: Iterable[cst.BaseStatement]) -> cst.Call | None:
@@ -515,14 +631,23 @@ def expects_refusal(func: cst.FunctionDef, apps: ModuleApps, methods: dict[str, 
                 _is_refusal_literal(a.value) for a in n.args
             ):
                 what = "it asserts a 401/403 through a helper"
-            elif isinstance(n.func, cst.Name) and n.func.value in apps.helpers and n.func.value not in _seen:
-                helper = apps.helpers[n.func.value]
+            else:
+                f = n.func
+                helper, label = None, ""
+                if isinstance(f, cst.Name) and f.value in apps.helpers and f.value not in _seen:
+                    helper, label = apps.helpers[f.value], f.value
+                elif isinstance(f, cst.Attribute) and isinstance(f.value, cst.Name) and \
+                        f.value.value in ("self", "cls") and methods and f.attr.value in methods and \
+                        f"self.{f.attr.value}" not in _seen:
+                    helper, label = methods[f.attr.value], f"self.{f.attr.value}"
+                if helper is None:
+                    return
                 if any(_is_refusal_literal(a.value) for a in n.args) and _asserts(helper):
-                    what = f"it asserts a 401/403 through `{n.func.value}`"
+                    what = f"it asserts a 401/403 through `{label}`"
                 else:
-                    inner = expects_refusal(helper, apps, methods, _seen | {n.func.value})
+                    inner = expects_refusal(helper, apps, methods, _seen | {label})
                     if inner is not None:
-                        what = f"{inner} (in `{n.func.value}`)"
+                        what = f"{inner} (in `{label}`)"
 
         def visit_With(self, n: cst.With) -> None:
             nonlocal what

@@ -7,9 +7,14 @@ patch — decorator or ``with`` — into ``app.dependency_overrides[dep] = <valu
 ``finally: pop``. The value keeps the test's intent: ``return_value=X`` becomes ``lambda: X``, a
 ``new=`` lambda or function is used as is, no value gives the configured identity.
 
-Reported, not touched: a mock that the test uses (asserts on it), ``side_effect`` or
-``new_callable``, ``patch.multiple`` or a class-level patch (covers other names or tests too), a
-patcher started by hand. Imports left unused (``patch``, ``MagicMock``) are removed.
+A mock the test only *configures* is the identity it wants: ``mock_auth.return_value = X`` becomes
+``lambda: X`` (the statement goes); a ``side_effect`` (assigned, or ``side_effect=`` of the patch)
+that is a lambda or a module function without parameters becomes the override itself.
+
+Reported, not touched: a mock that the test uses otherwise (asserts on it, reads ``call_args``,
+passes it on), a ``side_effect`` that raises or takes arguments, ``new_callable`` other than a mock
+class, ``patch.multiple`` or a class-level patch (covers other names or tests too), a patcher started
+by hand. Imports left unused (``patch``, ``MagicMock``) are removed.
 """
 
 from __future__ import annotations
@@ -36,6 +41,9 @@ if TYPE_CHECKING:
 # keys a patch may carry that say nothing about the value
 _NEUTRAL_KWARGS = {"autospec", "create", "spec", "spec_set", "target", "attribute", "return_value", "new"}
 _MOCK_NAMES = ("patch", "MagicMock", "AsyncMock", "Mock")
+_MOCK_CLASSES = ("MagicMock", "AsyncMock", "Mock")
+# what a test may set on the mock: the value the dependency returns
+_CONFIG_ATTRS = ("return_value", "side_effect")
 
 
 @dataclass
@@ -53,6 +61,7 @@ class _FuncPlan:
     params: list[int] = field(default_factory=list)  # parameter indices to drop
     value: str | None = None  # override value for a decorator patch (None: default identity)
     withs: dict[int, tuple[int, str | None]] = field(default_factory=dict)  # id(With) -> (item index, value)
+    drop: set[int] = field(default_factory=set)  # ids of `mock.return_value = X` statements that go
 
 
 def _code(node: cst.CSTNode) -> str:
@@ -61,13 +70,21 @@ def _code(node: cst.CSTNode) -> str:
     return cst.Module([]).code_for_node(node)
 
 
-def override_value(call: cst.Call, *, object_form: bool) -> str | None:
-    """The override value expressing what the patch meant (None: the default identity)."""
+def override_value(call: cst.Call, *, object_form: bool, callables: frozenset[str] = frozenset()) -> str | None:
+    """The override value expressing what the patch meant (None: the default identity).
+    ``callables``: the module's functions without parameters (a ``side_effect`` FastAPI can call)."""
     import libcst as cst
 
     from codemods.edit.pyimports import dotted_name
 
+    side: str | None = None
     for a in call.args:
+        if a.keyword is not None and a.keyword.value == "new_callable" and \
+                (dotted_name(a.value) or "").rsplit(".", 1)[-1] in _MOCK_CLASSES:
+            continue  # the mock class the patch would pick anyway for an async dependency
+        if a.keyword is not None and a.keyword.value == "side_effect" and _callable_value(a.value, callables):
+            side = _code(a.value)
+            continue
         if a.keyword is not None and a.keyword.value in ("side_effect", "new_callable"):
             raise Unsafe(f"the patch sets {a.keyword.value}=, which an override cannot express")
         if a.keyword is not None and a.keyword.value not in _NEUTRAL_KWARGS:
@@ -80,6 +97,10 @@ def override_value(call: cst.Call, *, object_form: bool) -> str | None:
             new = a.value
         if a.keyword is not None and a.keyword.value == "return_value":
             rv = a.value
+    if side is not None:
+        if new is not None or rv is not None:
+            raise Unsafe("the patch sets side_effect= and a value")
+        return side
     if new is not None:
         if isinstance(new, cst.Lambda) or (isinstance(new, (cst.Name, cst.Attribute)) and rv is None):
             return _code(new)
@@ -126,8 +147,78 @@ def _names_used(node: cst.CSTNode, name: str) -> int:
     return count
 
 
-def plan_function(func: cst.FunctionDef, in_class: bool, imports: Imports, pattern: AuthPattern) -> _FuncPlan | None:
-    """What to rewrite in one test (None: nothing patched). Raises :class:`Unsafe`."""
+def _callable_value(node: cst.BaseExpression, callables: frozenset[str]) -> bool:
+    """A ``side_effect`` an override can be: a lambda or a module function without parameters
+    (FastAPI would read any parameter from the request)."""
+    import libcst as cst
+
+    return (isinstance(node, cst.Lambda) and not _has_params(node.params)) or \
+        (isinstance(node, cst.Name) and node.value in callables)
+
+
+def configured_value(scope: cst.CSTNode, mock: str, bindings: int = 0,
+                     callables: frozenset[str] = frozenset()) -> tuple[str | None, set[int]]:
+    """The value the test gives mock ``mock`` by assignment, as override source, and the ids of the
+    assignment statements (they go with the patch). ``(None, set())``: the mock is not used.
+
+    ``mock.return_value = X`` -> ``lambda: X``; ``mock.side_effect = lambda: X`` -> that lambda (a
+    ``side_effect`` that raises, or a function with parameters FastAPI would read from the request,
+    cannot be one). Any other use of the name raises :class:`Unsafe`. ``bindings``: uses of the
+    name that bind it (``with patch(...) as mock``)."""
+    import libcst as cst
+
+    assigned: list[tuple[str, cst.BaseExpression, cst.SimpleStatementLine]] = []
+
+    class V(cst.CSTVisitor):
+        def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+            if len(node.body) != 1 or not isinstance(node.body[0], cst.Assign):
+                return
+            assign = node.body[0]
+            if len(assign.targets) != 1:
+                return
+            t = assign.targets[0].target
+            if isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name) and t.value.value == mock and \
+                    t.attr.value in _CONFIG_ATTRS:
+                assigned.append((t.attr.value, assign.value, node))
+
+    scope.visit(V())
+    uses = _names_used(scope, mock) - bindings
+    if uses == 0:
+        return None, set()
+    if uses != len(assigned):
+        raise Unsafe(f"the test uses the mock `{mock}` (asserts on it)")
+    if len(assigned) > 1:
+        raise Unsafe(f"the test sets `{mock}` more than once (one override value cannot follow it)")
+    attr, value, stmt = assigned[0]
+    if _names_used(value, mock):
+        raise Unsafe(f"the value given to `{mock}` refers to the mock")
+    if attr == "return_value":
+        return "lambda: " + _code(value), {id(stmt)}
+    if _callable_value(value, callables):
+        return _code(value), {id(stmt)}
+    raise Unsafe(f"`{mock}.side_effect` is not a value an override can return (it raises, or takes the "
+                 "dependency's arguments)")
+
+
+def _has_params(params: cst.Parameters) -> bool:
+    import libcst as cst
+
+    return bool(params.params or params.posonly_params or params.kwonly_params or
+                isinstance(params.star_arg, cst.Param) or params.star_kwarg is not None)
+
+
+def _merge_value(patch_value: str | None, configured: str | None, mock: str) -> str | None:
+    if configured is None:
+        return patch_value
+    if patch_value is not None:
+        raise Unsafe(f"the patch gives a value and the test sets `{mock}` again")
+    return configured
+
+
+def plan_function(func: cst.FunctionDef, in_class: bool, imports: Imports, pattern: AuthPattern,
+                  callables: frozenset[str] = frozenset()) -> _FuncPlan | None:
+    """What to rewrite in one test (None: nothing patched). Raises :class:`Unsafe`.
+    ``callables``: the module's functions without parameters."""
     import libcst as cst
 
     from codemods.edit.pyimports import dotted_name
@@ -147,7 +238,8 @@ def plan_function(func: cst.FunctionDef, in_class: bool, imports: Imports, patte
             accounted.add(id(d))
             if plan.decorators:
                 raise Unsafe("the dependency is patched twice")
-            value = override_value(d, object_form=(dotted_name(d.func) or "").endswith("object"))
+            value = override_value(d, object_form=(dotted_name(d.func) or "").endswith("object"),
+                                   callables=callables)
             plan.decorators.append(i)
             plan.value = value
             if _injects_mock(d):
@@ -155,8 +247,9 @@ def plan_function(func: cst.FunctionDef, in_class: bool, imports: Imports, patte
                 if pos >= len(params):
                     raise Unsafe("cannot find the mock parameter the patch passes")
                 mock_name = params[pos].name.value
-                if _names_used(func.body, mock_name):
-                    raise Unsafe(f"the test uses the mock `{mock_name}` (asserts on it)")
+                configured, drop = configured_value(func.body, mock_name, callables=callables)
+                plan.value = _merge_value(value, configured, mock_name)
+                plan.drop |= drop
                 plan.params.append(pos)
         if _injects_mock(d):
             injecting_below += 1
@@ -169,14 +262,17 @@ def plan_function(func: cst.FunctionDef, in_class: bool, imports: Imports, patte
                     accounted.add(id(call))
                     if node.asynchronous is not None:
                         raise Unsafe("`async with` around a patch")
+                    value = override_value(call, object_form=(dotted_name(call.func) or "").endswith("object"),
+                                           callables=callables)
                     if item.asname is not None and isinstance(item.asname.name, cst.Name):
-                        if _names_used(func, item.asname.name.value) > 1:
-                            raise Unsafe(f"the test uses the mock `{item.asname.name.value}` (asserts on it)")
+                        mock_name = item.asname.name.value
+                        configured, drop = configured_value(func, mock_name, bindings=1, callables=callables)
+                        value = _merge_value(value, configured, mock_name)
+                        plan.drop |= drop
                     elif item.asname is not None:
                         raise Unsafe("the patch's mock is unpacked")
                     if id(node) in plan.withs:
                         raise Unsafe("one `with` patches the dependency twice")
-                    value = override_value(call, object_form=(dotted_name(call.func) or "").endswith("object"))
                     plan.withs[id(node)] = (k, value)
 
     func.body.visit(Withs())
@@ -239,10 +335,15 @@ class AuthUnpatchFixer(UsesPattern, FileFixer):
         imports = Imports(module)
         plans: dict[int, tuple[str, _FuncPlan]] = {}
         skipped: list[tuple[str, str]] = []
+        # module functions without parameters: a `side_effect` FastAPI can call as the override
+        callables = frozenset(
+            s.name.value for s in module.body if isinstance(s, cst.FunctionDef) and not (
+                s.params.params or s.params.posonly_params or s.params.kwonly_params
+                or isinstance(s.params.star_arg, cst.Param) or s.params.star_kwarg is not None))
         for func, classes, _scopes in iter_tests(module.body, imports=imports, pattern=pattern):
             nodeid = nodeid_for(source.rel, classes, func.name.value)
             try:
-                p = plan_function(func, bool(classes), imports, pattern)
+                p = plan_function(func, bool(classes), imports, pattern, callables)
             except Unsafe as exc:
                 skipped.append((nodeid, str(exc)))
                 continue
@@ -268,6 +369,9 @@ class AuthUnpatchFixer(UsesPattern, FileFixer):
             v is None for _, p in plans.values() for _, v in p.withs.values())
         names = module_names(imports, pattern, need_identity=need_identity)
         with_plans = {wid: v for _, p in plans.values() for wid, v in p.withs.items()}
+        drop = {sid for _, p in plans.values() for sid in p.drop}
+        # the same statements in the tree being built (kept referenced: their ids stay theirs)
+        dropped: dict[int, cst.SimpleStatementLine] = {}
 
         step = len(module.default_indent.expandtabs())
 
@@ -279,6 +383,28 @@ class AuthUnpatchFixer(UsesPattern, FileFixer):
 
             def leave_IndentedBlock(self, original: cst.IndentedBlock, updated: cst.IndentedBlock) -> cst.IndentedBlock:
                 self.depth -= 1
+                if not any(dropped.get(id(s)) is s for s in updated.body):
+                    return updated
+                # the mock's configuration goes; its comments stay, above the next statement
+                body: list[cst.BaseStatement] = []
+                comments: list[cst.EmptyLine] = []
+                for s in updated.body:
+                    if dropped.get(id(s)) is s:
+                        assert isinstance(s, cst.SimpleStatementLine)
+                        comments += [e for e in s.leading_lines if e.comment is not None]
+                        continue
+                    if comments and isinstance(s, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+                        s = s.with_changes(leading_lines=[*s.leading_lines, *comments])
+                        comments = []
+                    body.append(s)
+                if not body:  # its only statement configured the mock
+                    body = [cst.SimpleStatementLine(body=[cst.Pass()], leading_lines=comments)]
+                return updated.with_changes(body=body)
+
+            def leave_SimpleStatementLine(self, original: cst.SimpleStatementLine,
+                                          updated: cst.SimpleStatementLine) -> cst.SimpleStatementLine:
+                if id(original) in drop:
+                    dropped[id(updated)] = updated
                 return updated
 
             def leave_With(self, original: cst.With, updated: cst.With) -> Any:
@@ -312,7 +438,9 @@ class AuthUnpatchFixer(UsesPattern, FileFixer):
                 for pos in sorted(p.params, reverse=True):
                     removed = params.pop(pos)
                     if pos == len(params) and params:
-                        params[-1] = params[-1].with_changes(comma=removed.comma)
+                        # the new last one ends as the removed one did (`\n    ):` layout kept)
+                        params[-1] = params[-1].with_changes(
+                            comma=removed.comma, whitespace_after_param=removed.whitespace_after_param)
                 new = updated.with_changes(
                     decorators=decos, params=updated.params.with_changes(params=params),
                     leading_lines=updated.leading_lines if decos or not updated.decorators
@@ -321,7 +449,7 @@ class AuthUnpatchFixer(UsesPattern, FileFixer):
                 return wrap_function_body(new, names, pattern, module, p.value, depth=self.depth + 1)
 
         new_module = module.visit(Rewrite())
-        new_module = add_imports(new_module, names)
+        new_module = add_imports(new_module, names, order=self.import_order, line_length=pattern.line_length)
         new_module = _remove_unused_mock_imports(new_module)
         edits = [Edit(f"{nid}: mock.patch of {pattern.dep_attr} replaced by a dependency override",
                       line_of(source.text, nid.rsplit("::", 1)[-1]), kind="auth-unpatch", data={"nodeid": nid})
