@@ -34,6 +34,7 @@ EXTRA_COMMANDS: dict[str, str] = {
     "demo": "codemods.commands.demo:command",
     "triage": "codemods.commands.triage.cli:command",
     "ci": "codemods.commands.circleci:group",
+    "loop": "codemods.commands.loop:command",
     "completion": "codemods.commands.completion:command",
 }
 
@@ -80,25 +81,25 @@ def _interrupted(exc: KeyboardInterrupt, apply: bool = True) -> NoReturn:
 @click.option("--json", "as_json", is_flag=True, help="Print the fixers as JSON.")
 def list_cmd(as_json: bool) -> None:
     """List the fixers, one line each."""
+    if not as_json:  # names and descriptions come from the registry: no fixer module is imported
+        from codemods.core import registry
+
+        width = max((len(n) for n in registry.names()), default=0)
+        click.echo("\n".join(f"{n.ljust(width)}  {registry.describe(n)}" for n in registry.names()))
+        return
     from codemods.api import list_fixers
 
-    infos = list_fixers()
-    if as_json:
-        # "flag": the command-line flag, null when the option is not on the command line (e.g.
-        # workers' `files`, a config key only); "key": the [tool.stabfix.<fixer>] key, null when
-        # the option cannot be configured (e.g. version's --set)
-        out = [
-            {"name": i.name, "description": i.description, "kind": i.kind,
-             "options": [{"flag": o.flag if o.cli else None, "key": o.key if o.config else None,
-                          "help": o.help, "default": _plain(o.default)}
-                         for o in i.options]}
-            for i in infos
-        ]
-        click.echo(json.dumps(out, indent=2))
-        return
-    width = max((len(i.name) for i in infos), default=0)
-    for info in infos:
-        click.echo(f"{info.name.ljust(width)}  {info.description}")
+    # "flag": the command-line flag, null when the option is not on the command line (e.g.
+    # workers' `files`, a config key only); "key": the [tool.stabfix.<fixer>] key, null when
+    # the option cannot be configured (e.g. version's --set)
+    out = [
+        {"name": i.name, "description": i.description, "kind": i.kind,
+         "options": [{"flag": o.flag if o.cli else None, "key": o.key if o.config else None,
+                      "help": o.help, "default": _plain(o.default)}
+                     for o in i.options]}
+        for i in list_fixers()
+    ]
+    click.echo(json.dumps(out, indent=2))
 
 
 def _plain(value: Any) -> Any:
@@ -151,7 +152,7 @@ def _common_options() -> list[click.Parameter]:
                           "else the nearest folder up holding pyproject.toml or .git, else the current folder)."),
         click.Option(["--include", "include"], multiple=True, metavar="GLOB", help="Only files matching GLOB."),
         click.Option(["--exclude", "exclude"], multiple=True, metavar="GLOB", help="Skip files matching GLOB."),
-        click.Option(["--jobs", "-j", "jobs"], type=click.IntRange(min=1), help="Worker processes (default and maximum: one per CPU)."),
+        click.Option(["--jobs", "-j", "jobs"], type=click.IntRange(min=1), help="Worker processes, at most one per CPU (default: a pool only where the first files' measured cost says it pays)."),
         click.Option(["--quiet", "-q", "quiet"], is_flag=True, help="No summary, no progress bar."),
         click.Option(["--debug", "debug"], is_flag=True, help="Show a traceback on errors."),
     ]

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -31,6 +31,7 @@ from codemods.commands.circleci import (
 )
 from codemods.commands.triage import triage
 from codemods.commands.triage.results import read_run
+from tests.commands.fake_circleci import JsonHandler
 
 TOKEN = "test-token-0123456789abcdef"
 SLUG = "gh/BerriAI/litellm"
@@ -75,21 +76,8 @@ def _action(index: int, status: str, output: str | None, exit_code: int | None) 
             "start_time": "2026-11-20T10:00:00Z", "end_time": "2026-11-20T10:01:00Z"}
 
 
-class FakeCircleCI(BaseHTTPRequestHandler):
+class FakeCircleCI(JsonHandler):
     server: Any
-
-    def log_message(self, *args: Any) -> None:  # keep the test output clean
-        pass
-
-    def _send(self, code: int, body: Any, headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
 
     def do_GET(self) -> None:
         state = self.server.state

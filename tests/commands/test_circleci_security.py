@@ -16,8 +16,8 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from codemods.commands import circleci
 from codemods.commands.circleci import CircleCIError, Client, fetch_failures, project_slug
+from codemods.commands.circleci import cli as circleci
 
 TOKEN = "test-token-0123456789abcdef"
 PIPE = "5034460f-c7c4-4c43-9457-de07e2029e7b"

@@ -8,7 +8,8 @@ commands can be run through :func:`codemods.apply` (``--apply``, ``--apply --wri
 
 Modules: :mod:`.logs` (reading), :mod:`.scan` (what a log says), :mod:`.results` (JUnit runs),
 :mod:`.rules` (categories and proposals), :mod:`.core` (putting it together), :mod:`.render`,
-:mod:`.runner` (``--apply``) and :mod:`.cli` (the click command).
+:mod:`.runner` (``--apply``), :mod:`.history` (``--history``: other CI runs' record of a test) and
+:mod:`.cli` (the click command).
 """
 
 from __future__ import annotations
