@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from codemods.commands.triage.logs import job_from_name
+from codemods.commands.triage.vitest import junit_prefix
 from codemods.errors import StabfixError
 from codemods.testsuite.junit import nodeid_from_junit
 
@@ -59,7 +60,8 @@ def read_run(path: Path, root: Path | None = None, job: str | None = None) -> Ru
             key = (case.classname or "", case._elem.get("file"))
             prefix = prefixes.get(key)
             if prefix is None:
-                prefix = prefixes[key] = nodeid_from_junit(key[0], "-", root, key[1])[:-1]
+                # Vitest's cases (classname: the test file) keep its name, ``file > suite > test``
+                prefix = prefixes[key] = junit_prefix(key[0]) or nodeid_from_junit(key[0], "-", root, key[1])[:-1]
             nodeid = prefix + (case.name or "")
             outcome, parts = "passed", []
             for r in case.result:

@@ -82,7 +82,7 @@ def classify(text: str) -> list[tuple[int, str]]:
 
 
 def python_ids(ids: list[str]) -> list[str]:
-    """The pytest node ids among ``ids`` (vitest's ``file.ts > suite > test`` are not: no fixer edits them)."""
+    """The pytest node ids among ``ids`` (vitest's ``file.ts > suite > test`` are not: see triage/vitest.py)."""
     return [i for i in ids if i.split("::", 1)[0].endswith(".py")]
 
 
