@@ -46,8 +46,11 @@ lint: setup
 docs: setup
 	$(BIN)/python scripts/gen_docs.py
 
+# one table: every benchmarks/bench_*.py (whole processes, alternating A/B pairs, median ratios);
+# what this clone lacks (../shared, a failed download) is a "skipped" row. BENCH_ARGS: --pairs N --only x,y
+BENCH_ARGS ?=
 bench: setup
-	for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(DEMO_VENV) build dist .cache

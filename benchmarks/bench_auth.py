@@ -1,90 +1,106 @@
-#!/usr/bin/env python
-"""Benchmark: ``stabfix apply auth --check`` vs ``python -m libcst.tool codemod`` (same transform).
+#!/usr/bin/env python3
+"""auth: ``stabfix apply auth --check`` vs ``python -m libcst.tool codemod`` over the SAME files.
 
-Corpus: the test modules of scripts/corpus_tests.py (site-packages, litellm 1.80.0, FastAPI,
-pytest, pydantic, Starlette, httpx sdists; >= 1,000 modules), plus 40 copies of the sample
-repository's proxy test modules so that both tools really transform files. Both commands run as a
-user would run them (fresh processes, all cores, no writes: stabfix ``--check``, libcst ``-u``);
-each is timed 5 times and the median is reported with the ratio. The comparison codemod is
-``benchmarks/libcst_auth_codemod.py``.
+Corpus: the test modules of scripts/corpus_tests.py (site-packages, litellm 1.80.0, FastAPI, pytest,
+pydantic, Starlette, httpx sdists) plus 40 copies of the sample repository's proxy test modules.
+Both sides get the same tree: the modules stabfix's pre-filter lets through (found in process,
+untimed) with every ``conftest.py``, so that each tool parses the same files. Both run as a user
+runs them: fresh processes, all cores, nothing written (stabfix ``--check``; libcst ``-u`` with
+``--no-format``). The libcst side is ``benchmarks/libcst_auth_codemod.py``: the same minimal
+transform (and, like stabfix, it leaves tests that patch the auth dependency to ``auth-unpatch``).
+Target: libcst / stabfix >= 6.
 
-    python benchmarks/bench_auth.py [--runs 5]
+    python benchmarks/bench_auth.py [--pairs N]
 """
 
 from __future__ import annotations
 
-import argparse
-import os
+import json
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from _harness import (
+    ENV,
+    REPO,
+    STABFIX,
+    Cmd,
+    compare,
+    compile_bytecode,
+    emit,
+    pairs_arg,
+    python,
+    skipped,
+)
+
 sys.path.insert(0, str(REPO / "scripts"))
-
-from corpus_tests import build_corpus  # noqa: E402
-
-STABFIX = Path(sys.executable).with_name("stabfix")
-SAMPLE_TESTS = REPO / "src" / "codemods" / "sample_repo" / "tests" / "proxy_unit_tests"
+SAMPLE_TESTS = REPO / "src" / "codemods" / "commands" / "sample_repo" / "tests" / "proxy_unit_tests"
 
 
-def timed(cmd: list[str], cwd: Path, ok: tuple[int, ...]) -> tuple[float, str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    t0 = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env, check=False)
-    elapsed = time.perf_counter() - t0
-    if proc.returncode not in ok:
-        raise SystemExit(f"{' '.join(cmd[:4])}... exited {proc.returncode}: {proc.stderr[-600:]}")
-    return elapsed, proc.stdout + proc.stderr
+def candidates(root: Path) -> list[Path]:
+    """The modules ``auth`` parses: discovered, selected and passed by its text pre-filter."""
+    from codemods.api import make_fixer
+    from codemods.core.context import Context
+    from codemods.core.source import read_source
+
+    fixer, config = make_fixer("auth", root, {})
+    ctx = Context(root, [root], config=config)
+    fixer.prepare(ctx)
+    out = []
+    for path in fixer.select(ctx, ctx.discover()):  # type: ignore[attr-defined]
+        try:
+            source = read_source(path, path.relative_to(root).as_posix())
+        except Exception:
+            continue
+        if fixer.prefilter(source):  # type: ignore[attr-defined]
+            out.append(path)
+    return out
+
+
+def changed(out: str) -> int:
+    return out.count("\n+++ ") + out.startswith("+++ ")
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5)
-    args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="stabfix-bench-auth-"))
-    try:
-        root = work / "corpus"
-        modules = build_corpus(root)
+    pairs = pairs_arg()
+    compile_bytecode()
+    with tempfile.TemporaryDirectory(prefix="stabfix-bench-auth-") as tmp:
+        work = Path(tmp)
+        full = work / "full"
+        try:
+            from corpus_tests import build_corpus
+
+            modules = build_corpus(full)
+        except Exception as exc:  # sdists neither cached nor downloadable
+            emit([skipped("auth", f"corpus sdists unavailable ({str(exc).splitlines()[0][:80]})")])
+            return 0
         for i in range(40):
-            dest = root / "litellm_proxy_copies" / f"copy{i:02d}"
+            dest = full / "litellm_proxy_copies" / f"copy{i:02d}"
             dest.mkdir(parents=True)
             for f in SAMPLE_TESTS.glob("test_*.py"):
                 shutil.copyfile(f, dest / f.name)
-        n = len(modules) + 40 * len(list(SAMPLE_TESTS.glob("test_*.py")))
-        print(f"corpus: {n} test modules ({len(modules)} real + sample proxy test copies)")
-
-        stabfix_cmd = [str(STABFIX), "apply", "auth", ".", "--root", str(root), "--check", "--quiet"]
-        libcst_cmd = [sys.executable, "-m", "libcst.tool", "codemod", "-x",
-                      "benchmarks.libcst_auth_codemod.AuthWrapCommand", "--no-format", "-u", "3",
-                      "--hide-progress", "--include-generated", "."]
-        # what each one finds (one untimed run each)
-        _, out = timed([*stabfix_cmd[:-1], "--json"], REPO, (0, 1))
-        import json
-
-        report = json.loads(out[: out.rindex("}") + 1])
-        t = report["totals"]
-        print(f"stabfix auth: {t['changed']} file(s) to change, {t['edits']} edit(s), "
-              f"{t['skipped']} skipped, {t['failed']} failed (syntax errors in the corpus)")
-        _, out = timed(libcst_cmd, root, (0, 1))
-        changed = out.count("\n+++ ") + out.startswith("+++ ")
-        print(f"libcst codemod: {changed} file(s) with a diff (it also rewrites the mock.patch tests that "
-              "stabfix leaves to auth-unpatch, and has no fixture/conftest coverage check)")
-
-        s_times, l_times = [], []
-        for _ in range(args.runs):
-            s_times.append(timed(stabfix_cmd, REPO, (0, 1))[0])
-            l_times.append(timed(libcst_cmd, root, (0, 1))[0])
-        s_med, l_med = statistics.median(s_times), statistics.median(l_times)
-        print(f"stabfix apply auth --check : median {s_med:.2f}s  runs {', '.join(f'{x:.2f}' for x in s_times)}")
-        print(f"libcst.tool codemod (-u)   : median {l_med:.2f}s  runs {', '.join(f'{x:.2f}' for x in l_times)}")
-        print(f"ratio (libcst / stabfix): {l_med / s_med:.1f}x  (target >= 3x)")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+        picked = candidates(full)
+        root = work / "same"
+        for path in [*picked, *full.rglob("conftest.py")]:
+            dest = root / path.relative_to(full)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, dest)
+        n_conf = sum(1 for _ in root.rglob("conftest.py"))
+        stabfix = [*STABFIX, "apply", "auth", ".", "--root", str(root), "--check", "--quiet"]
+        libcst = python("-m", "libcst.tool", "codemod", "-x", "benchmarks.libcst_auth_codemod.AuthWrapCommand",
+                        "--no-format", "-u", "3", "--hide-progress", "--include-generated", str(root))
+        env = {**(ENV or __import__("os").environ), "PYTHONPATH": ":".join(filter(None, [
+            (ENV or {}).get("PYTHONPATH", ""), str(REPO)]))}
+        report = json.loads(subprocess.run([*stabfix[:-1], "--json"], capture_output=True, text=True, env=env,
+                                           check=False).stdout)
+        lib = subprocess.run(libcst, cwd=REPO, capture_output=True, text=True, env=env, check=False)
+        note = (f"{len(modules) + 40 * len(list(SAMPLE_TESTS.glob('test_*.py')))} modules; the {len(picked)} auth's pre-filter passes + {n_conf} conftest.py "
+                f"to both; changed: stabfix {report['totals']['changed']}, libcst {changed(lib.stdout)}")
+        emit([compare("auth", Cmd("libcst codemod", libcst, cwd=REPO, env=env, ok=(0, 1)),
+                      Cmd("stabfix auth", stabfix, env=env, ok=(0, 1)), pairs=min(pairs, 3), warmup=0,
+                      target=(">=", 6.0), note=note)])  # minutes per pair: 3, warmed by the runs above
     return 0
 
 

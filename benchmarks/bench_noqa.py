@@ -1,35 +1,51 @@
 #!/usr/bin/env python3
-"""Benchmark of ``stabfix apply noqa`` on the litellm 1.80.0 sdist (~47,000 ruff diagnostics).
+"""noqa: ``stabfix apply noqa`` on the litellm 1.80.0 sdist (~47,000 ruff diagnostics, 1,000 files).
 
-(a) ``ruff check --isolated --select E,W,F,B,C4,PL,UP,SIM --add-noqa`` against the stabfix
-    pipeline ``ruff check ... --output-format json`` + ``stabfix apply noqa --from`` (target: 4x);
-(b) ``stabfix apply noqa --from`` alone against merely loading the JSON report and reading the
-    files it names in Python (target: 2x).
+Rows (every side a whole process, on a fresh copy of the tree where it writes; copies are made
+untimed and synced to disk before the clock starts):
 
-Every timed command runs as a subprocess on a fresh copy of the tree (copied, synced to disk and
-left to settle before the clock starts; trees are deleted only at the end), the variants
-alternate, and the median of ``--runs`` (>= 5) is printed with the ratios, the number of
-directives written, and how many files each tool left unparsable.
+* pipeline: ``ruff check --output-format json`` then ``stabfix apply noqa --from`` (summed) vs
+  ``ruff check --add-noqa`` on the same tree and selection (target <= 2.5);
+* alone: ``stabfix apply noqa --from`` vs a Python process that loads the same report and reads
+  the files it names (target <= 1.3);
+* RSS: stabfix's peak RSS (wait4 of the process; pool workers, if any, each count alone and the
+  main process is the largest) against the report's size on disk (target <= 2);
+* pool: stabfix with its own choice of ``--jobs`` vs ``--jobs 1`` (target <= 1.05: never slower).
+
+Also printed: the directives written and the files each tool left unparsable.
+
+    python benchmarks/bench_noqa.py [--pairs N]
 """
 
 from __future__ import annotations
 
-import argparse
-import compileall
 import json
 import os
-import resource
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-from corpus_noqa_litellm import BIN, PACKAGE, REPO, SELECT, VERSION, fetch_sdist, unpack
+from _harness import (
+    BIN,
+    CACHE,
+    ENV,
+    STABFIX,
+    Cmd,
+    Result,
+    compare,
+    compile_bytecode,
+    emit,
+    pairs_arg,
+    python,
+    skipped,
+)
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+
+SELECT = "E,W,F,B,C4,PL,UP,SIM"
 RUFF = [str(BIN / "ruff"), "check", "--isolated", "--no-cache", "--select", SELECT]
 LOAD_AND_READ = """
 import json, sys
@@ -39,81 +55,6 @@ with open(sys.argv[1], encoding="utf-8") as fh:
 for name in {d["filename"] for d in items}:
     Path(name).read_text(encoding="utf-8")
 """
-
-
-CPU: dict[str, list[float]] = {}
-
-
-def _children_cpu() -> float:
-    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return ru.ru_utime + ru.ru_stime
-
-
-def timed(argv: list[str], cwd: Path, stdout: Path | None = None, key: str = "") -> float:
-    """Wall time of one command; its CPU time (with its worker processes) goes to ``CPU[key]``."""
-    cpu0 = _children_cpu()
-    start = time.perf_counter()
-    if stdout is None:
-        proc = subprocess.run(argv, cwd=cwd, capture_output=True)
-    else:
-        with stdout.open("wb") as fh:
-            proc = subprocess.run(argv, cwd=cwd, stdout=fh, stderr=subprocess.PIPE)
-    took = time.perf_counter() - start
-    CPU.setdefault(key, []).append(_children_cpu() - cpu0)
-    if proc.returncode not in (0, 1):
-        raise SystemExit(f"{argv[0]} failed ({proc.returncode}): {proc.stderr.decode()[:500]}")
-    return took
-
-
-def fresh_copy(pristine: Path, tree: Path) -> None:
-    """Copy the tree and let the disk settle, so that no timed run pays for the copy's writeback.
-
-    Trees are deleted only at the end: deleting a 1,300-file tree right before a timed run makes
-    the kernel's deferred freeing land on that run (file creation measured 3-7x slower).
-    """
-    shutil.copytree(pristine, tree)
-    os.sync()
-    time.sleep(1)
-
-
-def breakdown(tree: Path, report: Path) -> dict[str, float]:
-    """In-process CPU seconds of each stage (one process, no pool): where stabfix's time goes."""
-    from codemods.core.context import Context
-    from codemods.core.source import read_source
-    from codemods.core.validate import comment_only_change, validate_python
-    from codemods.fixers.suppress.fixer import SuppressOptions
-    from codemods.fixers.suppress.noqa import NoqaFixer
-
-    out: dict[str, float] = {}
-    c = time.process_time()
-    items = json.loads(report.read_bytes())
-    for name in {d["filename"] for d in items}:
-        Path(name).read_text(encoding="utf-8")
-    out["load JSON + read files (baseline)"] = time.process_time() - c
-    root = tree.resolve()
-    fixer = NoqaFixer(SuppressOptions(from_report=str(report)))
-    c = time.process_time()
-    fixer.prepare(Context(root, [root]))
-    out["fixer: read + group the report"] = time.process_time() - c
-    c = time.process_time()
-    sources = [read_source(root / rel, rel) for rel in fixer._diags]
-    out["engine: read + decode the files"] = time.process_time() - c
-    c = time.process_time()
-    outcomes = [fixer.fix(src) for src in sources]
-    out["fixer: scan + edit the lines"] = time.process_time() - c
-    c = time.process_time()
-    for src, outcome in zip(sources, outcomes, strict=True):
-        if outcome.text is not None:
-            assert outcome.comment_lines is not None
-            if not comment_only_change(src.text, outcome.text, outcome.comment_lines):
-                validate_python(src, outcome.text)
-    out["engine: check the comment-only edits"] = time.process_time() - c
-    c = time.process_time()
-    for src, outcome in zip(sources, outcomes, strict=True):
-        if outcome.text is not None:
-            validate_python(src, outcome.text)
-    out["(a full re-parse instead would cost)"] = time.process_time() - c
-    return out
 
 
 def broken_files(root: Path) -> int:
@@ -126,69 +67,67 @@ def broken_files(root: Path) -> int:
     return n
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--jobs", type=int, default=0, help="stabfix --jobs (default: stabfix's own)")
-    ap.add_argument("--cache", type=Path, default=REPO / ".cache" / "sdists")
-    args = ap.parse_args(argv)
-    # stabfix as installed from a wheel: pip compiles its bytecode at install time (an editable
-    # install under PYTHONDONTWRITEBYTECODE=1 would compile ~10,000 lines on every run instead)
-    import codemods
-
-    compileall.compile_dir(Path(codemods.__file__).parent, quiet=1)
-    work = Path(tempfile.mkdtemp(prefix="stabfix-bench-"))
+def main() -> int:
+    pairs = pairs_arg()
+    compile_bytecode()
     try:
-        pristine = unpack(fetch_sdist(PACKAGE, VERSION, args.cache), work / "pristine")
-        broken_before = broken_files(pristine)
-        jobs = ["--jobs", str(args.jobs)] if args.jobs else []
-        times: dict[str, list[float]] = {k: [] for k in ("add_noqa", "ruff_json", "stabfix", "load_read")}
-        directives = 0
-        broken = {"ruff --add-noqa": 0, "stabfix": 0}
-        for i in range(args.runs):
-            tree = work / f"ruff{i}"
-            fresh_copy(pristine, tree)
-            times["add_noqa"].append(timed([*RUFF, "--add-noqa", "."], tree, key="add_noqa"))
-            broken["ruff --add-noqa"] = broken_files(tree) - broken_before
+        from corpus_noqa_litellm import PACKAGE, VERSION, fetch_sdist, unpack
 
-            tree = work / f"stabfix{i}"
-            fresh_copy(pristine, tree)
-            report = work / f"report{i}.json"
-            times["ruff_json"].append(timed([*RUFF, "--output-format", "json", "."], tree, stdout=report, key="ruff_json"))
-            if i == 0:  # on the pristine copy, before stabfix writes to it
-                stages = breakdown(tree, report)
-            out = work / f"stabfix{i}.json"
-            times["stabfix"].append(timed(
-                [str(BIN / "stabfix"), "apply", "noqa", "--root", str(tree), "--from", str(report), "--json",
-                 "--quiet", *jobs], tree, stdout=out, key="stabfix",
-            ))
-            result = json.loads(out.read_text(encoding="utf-8"))
-            directives = sum(len(f["edits"]) for f in result["files"] if f["status"] == "changed")
-            broken["stabfix"] = broken_files(tree) - broken_before
-            times["load_read"].append(timed([sys.executable, "-c", LOAD_AND_READ, str(report)], tree, key="load_read"))
-            print(f"run {i + 1}: " + ", ".join(f"{k} {v[-1]:.2f}s" for k, v in times.items()), flush=True)
-        med = {k: statistics.median(v) for k, v in times.items()}
-        pipeline = med["ruff_json"] + med["stabfix"]
-        print(f"\nlitellm {VERSION}, ruff --select {SELECT}; median of {args.runs} alternating runs")
-        print(f"  ruff --add-noqa:                       {med['add_noqa']:.2f} s")
-        print(f"  ruff --output-format json:             {med['ruff_json']:.2f} s "
-              f"({med['ruff_json'] / med['add_noqa']:.2f}x add-noqa)")
-        print(f"  stabfix apply noqa --from:             {med['stabfix']:.2f} s")
-        print(f"  load JSON + read the files (Python):   {med['load_read']:.2f} s")
-        print(f"(a) ruff json + stabfix vs ruff --add-noqa: {pipeline / med['add_noqa']:.2f}x (target 4x)")
-        print(f"(b) stabfix vs load + read:                 {med['stabfix'] / med['load_read']:.2f}x (target 2x)")
-        cpu = {k: statistics.median(v) for k, v in CPU.items()}
-        print("CPU time (user+sys, workers included; less sensitive to a busy machine):")
-        print("  " + ", ".join(f"{k} {v:.2f}s" for k, v in cpu.items()))
-        print(f"(a) by CPU: {(cpu['ruff_json'] + cpu['stabfix']) / cpu['add_noqa']:.2f}x; "
-              f"(b) by CPU: {cpu['stabfix'] / cpu['load_read']:.2f}x")
-        print("where the time goes (CPU seconds in one process, no pool, run 1):")
-        for stage, secs in stages.items():
-            print(f"  {stage:40s} {secs:6.2f}")
-        print(f"directives written by stabfix: {directives} lines")
-        print(f"files left unparsable: ruff --add-noqa {broken['ruff --add-noqa']}, stabfix {broken['stabfix']}")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+        tarball = fetch_sdist(PACKAGE, VERSION, CACHE / "sdists")
+    except Exception as exc:
+        emit([skipped("noqa", f"litellm sdist unavailable ({str(exc).splitlines()[0][:80]})")])
+        return 0
+    with tempfile.TemporaryDirectory(prefix="stabfix-bench-noqa-") as tmp:
+        work = Path(tmp)
+        pristine = unpack(tarball, work / "pristine")
+        before = broken_files(pristine)
+        tree = work / "tree"
+        report = work / "report.json"
+
+        def fresh() -> None:  # untimed: a pristine copy, synced, the old one's freeing settled
+            if tree.exists():
+                shutil.rmtree(tree)
+            shutil.copytree(pristine, tree)
+            os.sync()
+            time.sleep(0.5)
+
+        fresh()
+        with report.open("wb") as fh:
+            subprocess.run([*RUFF, "--output-format", "json", "."], cwd=tree, stdout=fh, check=False)
+        size_mb = report.stat().st_size / 1e6
+        stab = [*STABFIX, "apply", "noqa", "--root", str(tree), "--from", str(report), "--json", "--quiet"]
+        out = work / "stabfix.json"
+        result = json.loads(subprocess.run(stab, capture_output=True, check=False, env=ENV).stdout)
+        directives = sum(len(f["edits"]) for f in result["files"] if f["status"] == "changed")
+        left = broken_files(tree) - before
+        fresh()
+        subprocess.run([*RUFF, "--add-noqa", "."], cwd=tree, capture_output=True, check=False)
+        ruff_left = broken_files(tree) - before
+
+        # the report names files by absolute path: each side works in ``tree``, a fresh copy
+        pipeline = Cmd("ruff json + stabfix", [[*RUFF, "--output-format", "json", "--output-file", str(report), "."],
+                                               stab], cwd=tree, stdout=out, ok=(0, 1), prepare=fresh)
+        add_noqa = Cmd("ruff --add-noqa", [*RUFF, "--add-noqa", "."], cwd=tree, ok=(0, 1), prepare=fresh)
+        alone = Cmd("stabfix noqa", stab, cwd=tree, stdout=out, ok=(0, 1), prepare=fresh)
+        load = Cmd("load + read", python("-c", LOAD_AND_READ, str(report)), cwd=tree)
+        jobs1 = Cmd("stabfix --jobs 1", [*stab, "--jobs", "1"], cwd=tree, stdout=out, ok=(0, 1), prepare=fresh)
+        rows: list[Result] = [
+            compare("noqa pipeline", pipeline, add_noqa, pairs=pairs, target=("<=", 2.5),
+                    note=f"{directives} directives; files left unparsable: stabfix {left}, ruff --add-noqa {ruff_left}"),
+        ]
+        fresh()  # the report again, of the pristine tree, for the rest
+        subprocess.run([*RUFF, "--output-format", "json", "--output-file", str(report), "."], cwd=tree, check=False)
+        rows.append(compare("noqa alone", alone, load, pairs=pairs, target=("<=", 1.3),
+                            note=f"report {size_mb:.1f} MB"))
+        rss = Result(name="noqa RSS", a="stabfix peak RSS", b="report size", a_rss_mb=rows[-1].a_rss_mb,
+                     b_rss_mb=size_mb, a_wall=rows[-1].a_wall, b_wall=0.0, pairs=pairs)
+        rss.wall_ratio = rss.cpu_ratio = rss.a_rss_mb / size_mb
+        rss.target, rss.passed = "RSS A/size <= 2", rss.wall_ratio <= 2.0
+        rss.note = f"{rss.a_rss_mb:.0f} MB peak for a {size_mb:.1f} MB report (ratio in the wall/CPU columns)"
+        rows.append(rss)
+        rows.append(compare("noqa pool", alone, jobs1, pairs=pairs, target=("<=", 1.05),
+                            note="stabfix's own --jobs choice vs --jobs 1"))
+    emit(rows)
     return 0
 
 

@@ -1,122 +1,81 @@
-"""Benchmark `stabfix triage` on a generated 100 MB CircleCI log against reading it line by line in Python.
+#!/usr/bin/env python3
+"""triage: ``stabfix triage`` of a 100 MB CircleCI log vs a process that only reads its lines.
 
-Prints, median of >= 5 alternating runs: the baseline (``for line in open(log)``, text mode, UTF-8),
-triage of the same log (grep-backed keyword scan, the default), the ratio (target: within 3x), and
-the pure-Python fallback once (no grep, or gzip logs). Peak memory (max RSS of a fresh process) for
-triage of a 10 MB and of the 100 MB log shows that memory stays flat as the log grows.
+The log is generated once into ``.cache/bench_triage`` by the tests' fixture generator (a pytest -vv
+-n 8 session with failures inside). A is ``python -m codemods.commands.triage.cli LOG --json``
+(the default keyword scan); B is ``for line in open(LOG)`` (UTF-8 text mode) in a fresh Python.
+Both are whole processes. Target: A/B <= 2. Memory stays flat: the peak RSS of triage on the 100 MB
+log against the 10 MB log (target: at most 1.1x), and the pure-Python reader (used for gzip logs
+or without grep) against the same baseline, for reference.
 
-    python benchmarks/bench_triage.py [--mb 100] [--runs 5]
+    python benchmarks/bench_triage.py [--pairs N] [--mb 100]
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
-import os
-import statistics
-import subprocess
 import sys
-import time
+import tempfile
 from pathlib import Path
 
+from _harness import CACHE, ENV, Cmd, Result, compare, compile_bytecode, emit, pairs_arg, python
+
 ROOT = Path(__file__).resolve().parents[1]
-CACHE = ROOT / ".cache" / "bench_triage"
-
-
-def _make_logs():  # the fixture generator of the tests
-    spec = importlib.util.spec_from_file_location("make_logs", ROOT / "tests" / "fixtures" / "triage" / "make_logs.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["make_logs"] = module
-    spec.loader.exec_module(module)
-    return module
+LOGS = CACHE / "bench_triage"
+READ = "import sys\nn = 0\nwith open(sys.argv[1], encoding='utf-8', errors='replace') as fh:\n" \
+       "    for _ in fh:\n        n += 1\n"
 
 
 def ensure_log(mb: int) -> Path:
-    path = CACHE / f"local_testing-{mb}mb.log"
+    path = LOGS / f"local_testing-{mb}mb.log"
     if not path.exists():
-        CACHE.mkdir(parents=True, exist_ok=True)
+        spec = importlib.util.spec_from_file_location("make_logs", ROOT / "tests" / "fixtures" / "triage" / "make_logs.py")
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["make_logs"] = module
+        spec.loader.exec_module(module)
+        LOGS.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        _make_logs().big_log(tmp, mb)
+        module.big_log(tmp, mb)
         tmp.rename(path)
     return path
 
 
-def baseline(path: Path) -> int:
-    n = 0
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        for _ in fh:
-            n += 1
-    return n
+def triage(log: Path, out: Path, *, python_scan: bool = False) -> Cmd:
+    env = {**(ENV or __import__("os").environ), "STABFIX_TRIAGE_NO_GREP": "1" if python_scan else ""}
+    return Cmd("triage (python scan)" if python_scan else "stabfix triage",
+               python("-m", "codemods.commands.triage.cli", str(log), "--json", "--quiet", "--root", str(out),
+                      "--out", str(out / "reports")), env=env, ok=(0, 1))
 
 
-def run_triage(path: Path) -> int:
-    from codemods.commands.triage import triage
-
-    result = triage([path], root=CACHE, out=CACHE / "reports")
-    return result.failures
-
-
-PROBE = """
-import resource, sys, json
-from codemods.commands.triage import triage
-r = triage([sys.argv[1]], root=sys.argv[2], out=sys.argv[2] + "/reports")
-print(json.dumps({"failures": r.failures, "lines": r.lines,
-                  "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-"""
-
-IDLE = """
-import resource, json
-import codemods.commands.triage.core, codemods.commands.triage.render, junitparser, rich.table
-print(json.dumps({"maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-"""
-
-
-def peak(path: Path | None, *, python_reader: bool = False) -> dict[str, float]:
-    code, args = (PROBE, [str(path), str(CACHE)]) if path else (IDLE, [])
-    env = {**os.environ, **({"STABFIX_TRIAGE_NO_GREP": "1"} if python_reader else {})}
-    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True,
-                         env=env).stdout
-    data: dict[str, float] = json.loads(out)
-    return data
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--mb", type=int, default=100)
-    parser.add_argument("--runs", type=int, default=5)
-    args = parser.parse_args()
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--pairs", type=int, default=5)
+    ap.add_argument("--mb", type=int, default=100)
+    args = ap.parse_args()
+    pairs = pairs_arg(["--pairs", str(args.pairs)])
+    compile_bytecode()
     big, small = ensure_log(args.mb), ensure_log(max(1, args.mb // 10))
-    size = big.stat().st_size / 1e6
-    lines = baseline(big)
-    print(f"log: {big.name}, {size:.1f} MB, {lines:,} lines")
-    base_times, triage_times = [], []
-    for _ in range(args.runs):  # alternate, so that cache and load effects hit both alike
-        t = time.perf_counter()
-        baseline(big)
-        base_times.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        failures = run_triage(big)
-        triage_times.append(time.perf_counter() - t)
-    b, tr = statistics.median(base_times), statistics.median(triage_times)
-    print(f"baseline (for line in open(log)): median {b:.3f} s of {args.runs}")
-    print(f"stabfix triage (grep scan):       median {tr:.3f} s of {args.runs}  ({failures} failures found)")
-    print(f"ratio triage / baseline:          {tr / b:.2f}x  (target <= 3x)")
-    os.environ["STABFIX_TRIAGE_NO_GREP"] = "1"
-    t = time.perf_counter()
-    run_triage(big)
-    print(f"pure-Python fallback (1 run):     {time.perf_counter() - t:.3f} s  "
-          f"({(time.perf_counter() - t) / b:.1f}x; used for gzip logs or without grep)")
-    del os.environ["STABFIX_TRIAGE_NO_GREP"]
-    idle, p_small, p_big = peak(None), peak(small), peak(big)
-    print(f"peak RSS: imports only {idle['maxrss_mb']:.1f} MB; triage of {small.stat().st_size / 1e6:.0f} MB log "
-          f"{p_small['maxrss_mb']:.1f} MB; of {size:.0f} MB log {p_big['maxrss_mb']:.1f} MB "
-          f"(growth for 10x the log: {p_big['maxrss_mb'] - p_small['maxrss_mb']:+.1f} MB)")
-    py_small, py_big = peak(small, python_reader=True), peak(big, python_reader=True)
-    print(f"peak RSS, pure-Python reader: {py_small['maxrss_mb']:.1f} MB / {py_big['maxrss_mb']:.1f} MB "
-          f"(growth {py_big['maxrss_mb'] - py_small['maxrss_mb']:+.1f} MB)")
+    rows: list[Result] = []
+    with tempfile.TemporaryDirectory(prefix="stabfix-bench-") as tmp:
+        out = Path(tmp)
+        size = big.stat().st_size / 1e6
+        rows.append(compare("triage", triage(big, out), Cmd("read lines", python("-c", READ, str(big))),
+                            pairs=pairs, target=("<=", 2.0), note=f"{big.name}, {size:.0f} MB"))
+        # memory: the same command on a log 10x smaller; the wall ratio here is of no interest
+        mem = compare("triage memory", triage(big, out), triage(small, out), pairs=3, warmup=0)
+        mem.a, mem.b = f"triage {size:.0f} MB", f"triage {small.stat().st_size / 1e6:.0f} MB"
+        ratio = mem.a_rss_mb / mem.b_rss_mb
+        mem.target, mem.passed = "RSS A/B <= 1.1", ratio <= 1.1
+        mem.note = f"peak RSS {mem.a_rss_mb:.1f} MB vs {mem.b_rss_mb:.1f} MB ({ratio:.2f}x for 10x the log)"
+        rows.append(mem)
+        rows.append(compare("triage python scan", triage(big, out, python_scan=True),
+                            Cmd("read lines", python("-c", READ, str(big))), pairs=3,
+                            note="the fallback for gzip logs or without grep; reference only"))
+    emit(rows)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

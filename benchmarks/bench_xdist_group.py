@@ -1,87 +1,76 @@
 #!/usr/bin/env python3
-"""Benchmark for the foundation (issue 2): CLI startup, and the pre-filter on a large tree.
+"""xdist-group: ``stabfix apply xdist-group --check`` vs a process that parses just the files it edits.
 
-Prints:
-  * the median wall time of `stabfix --version` (target: under 0.25 s);
-  * `stabfix apply xdist-group --check` over the litellm 1.80.0 sdist (about 1,300 Python files)
-    plus a handful of test modules, against libcst merely parsing every one of those files in one
-    process (target: stabfix at least 5x faster: only test modules are read and parsed);
-  * the peak resident memory of that stabfix run.
+Tree: the litellm 1.80.0 sdist (about 1,300 Python files; downloaded once into .cache/sdists) plus
+the sample repository's test modules copied under ``tests/bench``. A is stabfix, as a user runs it
+on the whole tree (walk, pre-filter, parse, edit, diff). B is the least any tool doing this edit
+must do: a process that imports libcst and parses exactly the files stabfix changes (found by one
+untimed ``--json`` run). Target: A/B <= 1.5.
 
-    python benchmarks/bench_xdist_group.py [--runs N]
+    python benchmarks/bench_xdist_group.py [--pairs N]
 """
 
 from __future__ import annotations
 
-import argparse
-import resource
+import json
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from _harness import (
+    ENV,
+    REPO,
+    STABFIX,
+    Cmd,
+    compare,
+    compile_bytecode,
+    emit,
+    pairs_arg,
+    python,
+    skipped,
+)
+
 sys.path.insert(0, str(REPO / "scripts"))
 
-from corpus_xdist_group import LITELLM, fetch_sdist  # noqa: E402
-
-STABFIX = Path(sys.executable).with_name("stabfix")
-
-PARSE_ALL = """
+PARSE = """
 import sys, libcst
 from pathlib import Path
 for p in sys.argv[1:]:
-    try:
-        libcst.parse_module(Path(p).read_bytes())
-    except Exception:
-        pass
+    libcst.parse_module(Path(p).read_bytes())
 """
 
 
-def timed(cmd: list[str], cwd: Path | None = None) -> float:
-    start = time.perf_counter()
-    subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    return time.perf_counter() - start
-
-
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=5)
-    args = parser.parse_args()
+    pairs = pairs_arg()
+    compile_bytecode()
+    try:
+        from corpus_xdist_group import LITELLM, fetch_sdist
 
-    startup = [timed([str(STABFIX), "--version"]) for _ in range(max(11, args.runs))]
-    print(f"stabfix --version: median {statistics.median(startup) * 1000:.0f} ms over {len(startup)} runs "
-          f"(target < 250 ms)")
-
+        sdist = fetch_sdist(LITELLM)
+    except Exception as exc:  # no network and no cache: skip with the reason
+        emit([skipped("xdist-group", f"litellm sdist unavailable ({str(exc).splitlines()[0][:80]})")])
+        return 0
     with tempfile.TemporaryDirectory(prefix="stabfix-bench-") as tmp:
         tree = Path(tmp) / "litellm"
-        shutil.copytree(fetch_sdist(LITELLM), tree)
+        shutil.copytree(sdist, tree)
         tests = tree / "tests" / "bench"
         tests.mkdir(parents=True)
-        sample = REPO / "src" / "codemods" / "sample_repo" / "tests"
+        sample = REPO / "src" / "codemods" / "commands" / "sample_repo" / "tests"
         for i, src in enumerate(sorted(sample.rglob("test_*.py"))):
             shutil.copyfile(src, tests / f"test_{i}_{src.name[5:]}")
-        py_files = [str(p) for p in tree.rglob("*.py")]
-        n_tests = len(list(tests.glob("test_*.py")))
-        print(f"tree: {len(py_files)} Python files, {n_tests} test modules among them")
-
-        cmd = [str(STABFIX), "apply", "xdist-group", ".", "--group", "bench", "--check", "--root", str(tree), "-q"]
-        parse = [sys.executable, "-c", PARSE_ALL, *py_files]
-        # Peak memory first: RUSAGE_CHILDREN keeps the largest child so far (only small ones yet).
-        subprocess.run(cmd, cwd=tree, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        ours, base = [], []
-        for _ in range(args.runs):  # alternate to share any drift in machine load
-            ours.append(timed(cmd, cwd=tree))
-            base.append(timed(parse))
-        m_ours, m_base = statistics.median(ours), statistics.median(base)
-        print(f"stabfix apply xdist-group --check: median {m_ours:.2f} s over {args.runs} runs")
-        print(f"libcst parsing every file:           median {m_base:.2f} s over {args.runs} runs")
-        print(f"ratio: stabfix is {m_base / m_ours:.1f}x faster (target >= 5x)")
-        print(f"peak RSS of the stabfix run: {peak / 1024:.0f} MiB")
+        cmd = [*STABFIX, "apply", "xdist-group", ".", "--group", "bench", "--check", "--root", str(tree)]
+        out = subprocess.run([*cmd, "--json"], cwd=tree, capture_output=True, text=True, check=False, env=ENV)
+        report = json.loads(out.stdout)
+        changed = [f["path"] for f in report["files"] if f["status"] == "changed"]
+        n_py = sum(1 for _ in tree.rglob("*.py"))
+        emit([compare(
+            "xdist-group", Cmd("stabfix xdist-group", [*cmd, "-q"], cwd=tree, ok=(1,)),
+            Cmd(f"parse {len(changed)} files", python("-c", PARSE, *changed), cwd=tree),
+            pairs=pairs, target=("<=", 1.5),
+            note=f"tree of {n_py} .py files; stabfix changes {len(changed)}; B imports libcst and parses those",
+        )])
     return 0
 
 

@@ -8,9 +8,7 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +22,7 @@ from codemods.core.contract import Fixer
 from codemods.core.discovery import inside, inside_root
 from codemods.core.discovery import resolve as _resolve
 from codemods.core.engine import Progress, default_jobs, run_fixer, stop_workers
+from codemods.core.jsonout import write_json as write_json  # part of the API; kept light in core
 from codemods.core.plan import FileResult, Notice, Plan
 from codemods.core.source import MAX_FILE_SIZE
 from codemods.errors import StabfixError, UsageError
@@ -255,7 +254,8 @@ def _build(
         config=table,
         include=list(include) or list(table.get("include", [])),
         exclude=list(exclude) + list(table.get("exclude", [])),
-        jobs=default_jobs(jobs or int(table.get("jobs", 0)) or None),  # capped by the CPUs
+        # capped by the CPUs; 0 (neither --jobs nor `jobs` in the config): the engine measures
+        jobs=default_jobs(asked) if (asked := jobs or int(table.get("jobs", 0))) else 0,
         explicit_paths=explicit,
         mode=mode,
         gitignore=bool(table.get("gitignore", True)),
@@ -321,15 +321,17 @@ def apply(
     """
     if mode not in ("diff", "check", "write"):
         raise StabfixError(f"mode must be diff, check or write, not {mode!r}")
-    from codemods.core.writer import Interrupted, Writer  # tempfile and threads: only for a run
-
     run, _ = _build(fixer, paths, root, include, exclude, jobs, mode, {**(options or {}), **fixer_options}, cwd)
-    if mode != "write":
+    if mode != "write":  # the writer (tempfile, hashlib, threads) is not imported for a dry run
         try:
             the_plan = run.plan_once(progress)
         except KeyboardInterrupt:
+            from codemods.core.writer import Interrupted
+
             raise Interrupted(0) from None
         return Report(plan=the_plan, mode=mode, options=run.fixer.options_dict())
+    from codemods.core.writer import Interrupted, Writer  # tempfile and threads: only for a run
+
     root_path: Path = run.ctx_args["root"]
     applied = False
     combined: Plan | None = None
@@ -377,14 +379,3 @@ def render_diff(the_plan: Plan, context: int = 3) -> str:
     return diffing.render(the_plan.changes, context)
 
 
-def write_json(data: Any) -> None:
-    """Print ``data`` as indented JSON (msgspec: json's ``indent`` runs in pure Python, ~20x slower)."""
-    import msgspec
-
-    try:
-        blob = msgspec.json.format(msgspec.json.encode(data), indent=2)
-    except (msgspec.EncodeError, UnicodeEncodeError):  # e.g. lone surrogates from undecodable names
-        blob = json.dumps(data, indent=2).encode("utf-8", errors="surrogateescape")
-    sys.stdout.flush()
-    sys.stdout.buffer.write(blob + b"\n")
-    sys.stdout.buffer.flush()

@@ -43,6 +43,7 @@ class _Ignore:
         self.root = root
         self._specs: dict[Path, object | None] = {}
         self._chains: dict[Path, list[tuple[Path, object]]] = {}
+        self._by_name: dict[str, list[tuple[Path, object]]] = {}
 
     def _spec(self, folder: Path) -> object | None:
         if folder not in self._specs:
@@ -60,7 +61,7 @@ class _Ignore:
         """The (folder, spec) pairs that apply inside ``folder``, root first (cached per folder)."""
         cached = self._chains.get(folder)
         if cached is None:
-            inner = folder != self.root and self.root in folder.parents
+            inner = folder != self.root and inside(self.root, folder)
             above = self._chain(folder.parent) if inner else []
             spec = self._spec(folder)
             cached = [*above, (folder, spec)] if spec is not None else above
@@ -69,12 +70,16 @@ class _Ignore:
 
     def ignored(self, path: Path, is_dir: bool) -> bool:
         """Is ``path`` ignored by the .gitignore files from the root down to its folder? (deeper win)"""
-        chain = self._chain(path.parent)
+        text = str(path)
+        parent = os.path.dirname(text)  # the chain by folder name: no Path built or hashed per file
+        chain = self._by_name.get(parent)
+        if chain is None:
+            chain = self._by_name[parent] = self._chain(path.parent)
         if not chain:
             return False
         result = False
-        for folder, spec in chain:
-            rel = path.relative_to(folder).as_posix() + ("/" if is_dir else "")
+        for folder, spec in chain:  # relative_to as string slicing (called for every file walked)
+            rel = text[len(str(folder).rstrip(os.sep)) + 1:].replace(os.sep, "/") + ("/" if is_dir else "")
             res = spec.check_file(rel)  # type: ignore[attr-defined]
             if res.include is not None:
                 result = bool(res.include)
@@ -94,7 +99,9 @@ def resolve(path: Path, given: str | Path | None = None) -> Path:
 
 
 def inside(root: Path, path: Path) -> bool:
-    return path == root or root in path.parents
+    """Is ``path`` the root or under it (both absolute; compared as strings, not ``path.parents``)?"""
+    base, text = str(root), str(path)
+    return text == base or text.startswith(base if base.endswith(os.sep) else base + os.sep)
 
 
 def inside_root(root: Path, path: Path, given: str | Path) -> Path:
@@ -159,14 +166,17 @@ def discover(
     def wanted(p: Path) -> bool:
         return p.suffix in suffixes or p.name in names
 
-    def accept(p: Path, explicit: bool) -> None:
-        try:
-            real = resolve(p, p.relative_to(root) if inside(root, p) else p)
-        except StabfixError:  # a symlink loop: an error, unless --exclude rules it out
-            if not explicit and not rules.globs_ok(p.relative_to(root).as_posix()):
+    def accept(p: Path, explicit: bool, real: Path | None = None) -> None:
+        if real is None:  # else known: no symlink on the way (thousands of files: skip realpath)
+            try:
+                real = resolve(p, p.relative_to(root) if inside(root, p) else p)
+            except StabfixError:  # a symlink loop: an error, unless --exclude rules it out
+                if not explicit and not rules.globs_ok(p.relative_to(root).as_posix()):
+                    return
+                raise
+            if not inside(root, real):
                 return
-            raise
-        if not inside(root, real) or real in seen:
+        if real in seen:
             return
         if not explicit and not rules.globs_ok(real.relative_to(root).as_posix()):
             return
@@ -178,6 +188,9 @@ def discover(
         if p.is_file():
             accept(p, explicit=True)
             continue
+        # the walk does not follow symlinked folders: from a real start, a file that is not itself a
+        # symlink is its own real path, inside the root
+        real_walk = resolve(p, given) == p
         for dirpath, dirnames, filenames in os.walk(p, followlinks=False):
             d = Path(dirpath)
             keep = []
@@ -193,7 +206,7 @@ def discover(
             for name in sorted(filenames):
                 f = d / name
                 if wanted(f) and not rules.ignored(f):
-                    accept(f, explicit=False)
+                    accept(f, explicit=False, real=f if real_walk and not f.is_symlink() else None)
     found.sort()
     return found
 

@@ -14,9 +14,11 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import pickle
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,6 +35,18 @@ if TYPE_CHECKING:
 
 #: below this many candidate files a pool costs more than it saves
 POOL_THRESHOLD = 48
+#: with no --jobs / `jobs` given, files run here first (at least this many, and this share of
+#: them) to measure what one byte costs to fix and to send back from a worker (see _pool_pays)
+SAMPLE_FILES, SAMPLE_SHARE = 8, 0.04
+#: sampled files that are run but not timed (the first ones pay for lazy imports and caches)
+WARM_UP = 2
+#: a pool must save at least this share of the time left, net of its measured costs
+POOL_MARGIN = 0.25
+#: what starting one worker costs (fork, first-call costs, the pool's threads), and how many times
+#: an in-process pickle round trip a result's real trip from a worker costs (pipes, the pool's
+#: thread, the GIL): calibrated on ``noqa`` over litellm (1,086 files), where a 2-worker pool
+#: measured no faster than one process
+WORKER_START, TRIP_FACTOR = 0.1, 4
 
 Progress = Callable[[int, int], None]
 
@@ -215,37 +229,120 @@ def _pool(
 
 
 def _run_files(fixer: FileFixer, ctx: Context, progress: Progress | None) -> Iterator[FileResult]:
-    """Read and pre-filter every file here; parse only the candidates (in a pool when many).
+    """Read and pre-filter every file here; parse only the candidates (in a pool when it pays).
 
     A fixer that names its candidates up front (:meth:`FileFixer.candidates`) has nothing to
     pre-filter: with many files, the workers read them and the main process reads none.
+
+    With ``--jobs N`` (or ``jobs`` in the config) the pool runs from :data:`POOL_THRESHOLD` files
+    on. Without, the first files run here and their measured cost decides (:func:`_pool_pays`):
+    a pool only where it is worth more than it costs, so never slower than ``--jobs 1``.
     """
     known = fixer.candidates(ctx)
     found = ctx.discover(fixer.suffixes) if known is None else ctx.filter(known, fixer.suffixes)
     files = fixer.select(ctx, found)
     limit = ctx.max_file_size
-    jobs = default_jobs(max(1, ctx.jobs))
-    if known is not None and jobs > 1 and len(files) >= POOL_THRESHOLD:
+    auto = ctx.jobs == 0
+    jobs = default_jobs(ctx.jobs or None)
+    if not auto and known is not None and jobs > 1 and len(files) >= POOL_THRESHOLD:
         yield from _pool(fixer, [(str(f), ctx.rel(f), True) for f in files], jobs, progress, limit)
         return
-    candidates: list[SourceFile] = []
-    for f in files:
-        loaded = _load(fixer, f, ctx.rel(f), limit=limit)
-        if isinstance(loaded, FileResult):
-            yield loaded
-        else:
-            candidates.append(loaded)
-    total = len(candidates)
-    if jobs > 1 and total >= POOL_THRESHOLD:
-        items = [(str(s.path), s.rel, False) for s in candidates]  # screened here already
-        del candidates  # workers read the files themselves: only paths cross the process boundary
-        yield from _pool(fixer, items, jobs, progress, limit)
+    candidates: list[SourceFile | Path] = []
+    if known is not None:  # read as they run (here, or by the workers)
+        candidates = list(files)
     else:
-        for i, source in enumerate(candidates, 1):
-            result = _guarded(fixer, source)
+        for f in files:
+            loaded = _load(fixer, f, ctx.rel(f), limit=limit)
+            if isinstance(loaded, FileResult):
+                yield loaded
+            else:
+                candidates.append(loaded)
+    total = len(candidates)
+    done = 0
+    if auto and jobs > 1 and total >= POOL_THRESHOLD:
+        sample = max(SAMPLE_FILES, int(total * SAMPLE_SHARE))
+        sizes = [_size(c) for c in candidates]
+        took = sent = after = 0.0
+        for item in candidates[:sample]:
+            start = time.perf_counter()
+            result = _run_item(fixer, ctx, item, limit)
+            if done >= WARM_UP:  # the first files pay one-time costs (lazy imports, caches)
+                took += time.perf_counter() - start
+                start = time.perf_counter()
+                pickle.loads(pickle.dumps(result, pickle.HIGHEST_PROTOCOL))  # its trip back from a worker
+                sent += time.perf_counter() - start
+            done += 1
             if progress:
-                progress(i, total)
+                progress(done, total)
+            start = time.perf_counter()
             yield result
+            if done > WARM_UP:
+                after += time.perf_counter() - start  # what this process does with it (staging it...)
+        measured = sum(sizes[WARM_UP:done])
+        if not _pool_pays(fixer, measured, sum(sizes[done:]), (took, sent, after), jobs, total - done):
+            jobs = 1
+    if jobs > 1 and total - done >= POOL_THRESHOLD:
+        items = [(str(c), ctx.rel(c), True) if isinstance(c, Path) else (str(c.path), c.rel, False)
+                 for c in candidates[done:]]  # sources were screened here already
+        del candidates  # workers read the files themselves: only paths cross the process boundary
+        for result in _pool(fixer, items, jobs, None, limit):
+            done += 1
+            if progress:
+                progress(done, total)
+            yield result
+        return
+    for item in candidates[done:]:
+        result = _run_item(fixer, ctx, item, limit)
+        done += 1
+        if progress:
+            progress(done, total)
+        yield result
+
+
+def _size(item: SourceFile | Path) -> int:
+    if isinstance(item, Path):
+        try:
+            return item.stat().st_size
+        except OSError:
+            return 0
+    return len(item.raw)
+
+
+def _run_item(fixer: FileFixer, ctx: Context, item: SourceFile | Path, limit: int) -> FileResult:
+    """One file here: a loaded source, or a path to read and screen first."""
+    if isinstance(item, Path):
+        loaded = _load(fixer, item, ctx.rel(item), limit=limit)
+        if isinstance(loaded, FileResult):
+            return loaded
+        item = loaded
+    return _guarded(fixer, item)
+
+
+def _pool_pays(fixer: FileFixer, sampled: int, left: int, costs: tuple[float, float, float], jobs: int,
+               files: int) -> bool:
+    """Does a pool of ``jobs`` finish the ``left`` bytes sooner than this process, by POOL_MARGIN?
+
+    ``costs``, measured on the sample (``sampled`` bytes): the seconds to fix it, to pickle and
+    unpickle its results (their trip back from a worker) and what this process did with them
+    (staging the writes). Here, the rest costs ``left`` bytes at the sample's rates. In a pool it
+    costs starting the workers (sending each the fixer: free when they fork), then the slower of
+    the workers' share of the work and this process taking in and staging their results.
+    """
+    took, sent, after = costs
+    if sampled <= 0 or took <= 0 or files < POOL_THRESHOLD:
+        return False
+    rate, trip, main = took / sampled, TRIP_FACTOR * sent / sampled, after / sampled
+    here = (rate + main) * left
+    pooled = jobs * WORKER_START + max((rate + trip / 2) * left / jobs, (trip / 2 + main) * left)
+    if pooled >= here * (1 - POOL_MARGIN):
+        return False
+    import multiprocessing
+
+    if multiprocessing.get_start_method(allow_none=True) not in (None, "fork") or sys.platform != "linux":
+        start = time.perf_counter()  # spawned workers unpickle the fixer: time that trip too
+        pickle.loads(pickle.dumps(fixer, pickle.HIGHEST_PROTOCOL))
+        pooled += (time.perf_counter() - start) * jobs
+    return pooled < here * (1 - POOL_MARGIN)
 
 
 def run_fixer(

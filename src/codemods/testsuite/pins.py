@@ -12,16 +12,24 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+# packaging (about 20 ms to import) loads only when a requirement string or a version is parsed:
+# a run that finds no pin (xdist-group's warning on most trees) does without it
+
+
+def canonicalize_name(name: str) -> str:
+    """The PEP 503 normalized name (runs of ``-_.`` become ``-``, lower case)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 #: where to look, relative to the root (globs)
 DEFAULT_FILES = (
@@ -47,16 +55,26 @@ class Pin:
         m = re.fullmatch(r"===?\s*([^,*\s]+)", self.specifier.strip())
         if not m:
             return None
+        from packaging.version import InvalidVersion, Version
+
         try:
             return Version(m.group(1))
         except InvalidVersion:
             return None
 
 
+def _version(text: str) -> Version:
+    from packaging.version import Version
+
+    return Version(text)
+
+
 def _req(text: str) -> Requirement | None:
     text = text.split(" #", 1)[0].strip().strip("'\"")
     if not text or text.startswith(("-", "#")):
         return None
+    from packaging.requirements import InvalidRequirement, Requirement
+
     try:
         return Requirement(text)
     except InvalidRequirement:
@@ -153,7 +171,7 @@ def mentions(pins: list[Pin], package: str) -> list[Pin]:
 def xdist_grouping_broken(pins: list[Pin]) -> tuple[Pin, Pin] | None:
     """The (pytest, pytest-xdist) pins that pin pytest 9.2.x together with pytest-xdist <= 3.8.0."""
     bad_pytest = [p for p in mentions(pins, "pytest") if (v := p.exact()) and v.release[:2] == (9, 2)]
-    bad_xdist = [p for p in mentions(pins, "pytest-xdist") if (v := p.exact()) and v <= Version("3.8.0")]
+    bad_xdist = [p for p in mentions(pins, "pytest-xdist") if (v := p.exact()) and v <= _version("3.8.0")]
     if bad_pytest and bad_xdist:
         return bad_pytest[0], bad_xdist[0]
     return None

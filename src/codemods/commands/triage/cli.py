@@ -40,13 +40,13 @@ def _err(text: str) -> None:
 
 
 def _run(logs: tuple[Path, ...], junit: tuple[Path, ...], root: Path, out: Path | None, as_json: bool,
-         apply: bool, write: bool, group: str, quiet: bool) -> int:
+         apply: bool, write: bool, group: str, quiet: bool, history: Path | None = None) -> int:
     from codemods.commands.triage.core import triage
     from codemods.commands.triage.render import summary
 
     if write and not apply:
         raise click.UsageError("--write needs --apply")
-    result = triage(list(logs), list(junit), root=root, out=out, group=group)
+    result = triage(list(logs), list(junit), root=root, out=out, group=group, history=history)
     outcomes: list[Any] = []
     diff = ""
     if apply:
@@ -59,9 +59,10 @@ def _run(logs: tuple[Path, ...], junit: tuple[Path, ...], root: Path, out: Path 
         if apply:
             data["apply"] = {"write": write, "runs": _printable_json([o.to_json() for o in outcomes]),
                              "diff": printable(diff) if tty else diff}
-        from codemods.api import write_json
+        from codemods.core.jsonout import write_json
 
-        write_json(data)
+        # no floats; up to a few hundred findings the json module is quicker than importing msgspec
+        write_json(data, small=result.failures <= 200)
     else:
         if not quiet:
             stream = sys.stdout if not apply else sys.stderr
@@ -103,11 +104,13 @@ def _piped_width() -> int:
 @click.option("--write", is_flag=True, help="With --apply: write the changes.")
 @click.option("--group", default="heavy", show_default=True, help="xdist group name for tests whose worker crashed.")
 @click.option("--quiet", "-q", is_flag=True, help="No summary table.")
+@click.option("--history", type=click.Path(path_type=Path, dir_okay=False), default=None, metavar="FILE",
+              help="`stabfix ci history --json` output: a failed test that passed in other runs is flaky.")
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
 def command(logs: tuple[Path, ...], junit: tuple[Path, ...], root: Path, out: Path | None, as_json: bool,
-            apply: bool, write: bool, group: str, quiet: bool, debug: bool) -> None:
+            apply: bool, write: bool, group: str, quiet: bool, history: Path | None, debug: bool) -> None:
     """Sort the failures of CI logs and JUnit reports into categories and propose stabfix commands."""
-    raise SystemExit(_run(logs, junit, root, out, as_json, apply, write, group, quiet))
+    raise SystemExit(_run(logs, junit, root, out, as_json, apply, write, group, quiet, history))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from codemods.commands.triage import rules
+from codemods.commands.triage.history import Record, read_history
 from codemods.commands.triage.logs import MAX_LINE
 from codemods.commands.triage.model import (
     CATEGORIES,
@@ -28,7 +29,7 @@ from codemods.commands.triage.model import (
 from codemods.commands.triage.results import Run, read_run
 from codemods.commands.triage.scan import MAX_EVIDENCE, Line, LogFacts, scan_log
 from codemods.errors import StabfixError
-from codemods.fixers.suppress.reports import CODE_GRAMMAR
+from codemods.fixers.suppress.codes import CODE_GRAMMAR
 
 LOG_SUFFIXES = (".log", ".txt", ".out", ".gz")
 DEFAULT_OUT = ".stabfix/triage"
@@ -110,6 +111,8 @@ def _tail(nodeid: str) -> str:
 class _Triager:
     def __init__(self, root: Path, out: Path, group: str, available: set[str]) -> None:
         self.root, self.out, self.group, self.available = root, out, group, available
+        self.history: dict[str, Record] = {}  # --history: the tests' records in other CI runs
+        self.history_source = ""
         self.tests: dict[str, _Test] = {}
         self.result = Triage()
         self.log_findings: dict[str, list[Finding]] = {name: [] for name in CATEGORIES}
@@ -173,6 +176,11 @@ class _Triager:
                 hits.insert(0, (rules.SPECIFICITY["parallel-crash"], "parallel"))
             if t.runs.get("passed") and (t.runs.get("failed") or t.runs.get("error")):
                 hits.append((rules.SPECIFICITY["flaky"], "flaky"))
+            record = self.history.get(t.nodeid)
+            if record is not None and record.flaky_elsewhere:  # --history: it passed in other CI runs
+                hits.append((rules.SPECIFICITY["flaky"], "flaky"))
+                t.evidence = [*t.evidence[:MAX_EVIDENCE - 1], Line(self.history_source, None,
+                                                                    record.describe(self.history_source))]
             hits.sort(reverse=True)
             category = hits[0][1] if hits else "unknown"
             offline = [self.no_network[t.nodeid]] if t.nodeid in self.no_network else []
@@ -442,6 +450,10 @@ class _Triager:
                     cat.commands.append(rules.test_command(
                         "flaky", rules.python_ids(ids), stopgap=True,
                         note="stopgap: wait for the async state (poll or await) instead of asserting at once"))
+                # Vitest timeouts -> `vitest --timeout MS --only "file > suite > test"`
+                from codemods.commands.triage.vitest import timeout_commands
+
+                cat.commands += timeout_commands(tests[name])
             else:
                 cat.commands = self.pending.get(name, [])
             for c in cat.commands:
@@ -539,6 +551,7 @@ def triage(
     out: str | Path | None = None,
     group: str = "heavy",
     available: set[str] | None = None,
+    history: str | Path | None = None,
 ) -> Triage:
     """Categorise the failures in CI logs and JUnit reports and propose stabfix commands.
 
@@ -546,7 +559,8 @@ def triage(
     JUnit reports); ``junit``: more JUnit reports. ``root``: the repository the commands run in.
     ``out``: where extracted tool reports go (default ``<root>/.stabfix/triage``). ``group``: the
     xdist group for crashed tests. ``available``: fixer names to mark as runnable (default: the
-    registry). Raises :class:`~codemods.errors.StabfixError` for a missing or binary input.
+    registry). ``history``: a ``stabfix ci history --json`` file; a failed test that passed in those
+    runs is flaky. Raises :class:`~codemods.errors.StabfixError` for a missing or binary input.
     """
     from codemods.core import registry
 
@@ -557,8 +571,16 @@ def triage(
     facts = [scan_log(p) for p in logs]
     for f in facts:
         t.add_log(f)
+    if history is not None:
+        t.history, t.history_source = read_history(history), str(history)
     t.add_runs([read_run(p, root_path) for p in reports])
     t.pending = {"lint-type": t.tool_reports(facts), "version-schema": t.schema_and_versions(facts)}
+    # npm audit output -> npm-overrides, dockerfile-pins (before log_level: it explains the step);
+    # its module and the fixers' report reader are imported only for a log that holds a report
+    if any(f.audit_json for f in facts):
+        from codemods.commands.triage.npm import npm_audit
+
+        t.pending["security"] = npm_audit(t, logs, facts)
     t.log_level(facts)
     result = t.finish()
     result.logs = [str(p) for p in logs]

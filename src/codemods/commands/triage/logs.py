@@ -20,14 +20,17 @@ however long one line is (a multi-megabyte assertion message, say).
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import itertools
 import os
 import re
 import shutil
 import subprocess
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from codemods.errors import StabfixError
 
@@ -125,6 +128,8 @@ class LogReader:
 
     Set :attr:`follow` to True while reading a block: every following line is then yielded until
     it is set back to False. :attr:`lines_read` is the file's line count once iteration ended.
+    :attr:`raw` holds the undecoded bytes of the line last yielded (for a caller that tells apart
+    which of several keyword sets a line matched).
     """
 
     def __init__(self, path: Path, chunk_size: int | None = None) -> None:
@@ -133,6 +138,7 @@ class LogReader:
         self.follow = False
         self.lines_read = 0
         self.offset = 0  # byte offset (in the decompressed text for gzip) where the last yielded line starts
+        self.raw = b""  # the last yielded line's bytes
 
     def lines(self, keywords: Sequence[bytes]) -> Iterator[tuple[int, str]]:
         with _open(self.path) as fh:
@@ -143,55 +149,98 @@ class LogReader:
         if grep and head:
             yield from self._lines_grep(grep, keywords)
         else:
-            yield from self._lines_python(_trigger(keywords))
+            yield from self._lines_python(trigger(keywords))
 
     def _lines_grep(self, grep: str, keywords: Sequence[bytes]) -> Iterator[tuple[int, str]]:
-        # one extended regex of the literal keywords (GNU grep scans one alternation faster than -F with
-        # many patterns), with ``.py:1`` ... ``.py:9`` merged as in the Python scan
-        args = [grep, "-a", "-b", "-n", "-E", "-e", _ere(keywords)]
+        """Keyword lines found by grep. From :data:`PARALLEL_MIN` bytes on, the file is cut at line
+        starts into one part per core, one grep per part, run at once and read in order (a part
+        but the last reaches its grep through a pipe that ``os.splice`` fills, else ``head -c``). Line
+        numbers: grep's own in the first part; past it, and for :attr:`lines_read`, the last line
+        seen plus the newlines between it and the point asked for (only those gaps are read)."""
+        size = self.path.stat().st_size
+        bounds = _cut(self.path, size, _parts(size))
+        # literals: grep -F for one keyword (Boyer-Moore), else one extended regex of the keywords
+        # (GNU grep scans one alternation faster than -F with many patterns), with ``.py:1`` ...
+        # ``.py:9`` merged as in the Python scan
+        pattern = ["-F", "-e", keywords[0].decode("latin-1")] if len(keywords) == 1 else ["-E", "-e", _ere(keywords)]
         env = {**os.environ, "LC_ALL": "C"}
-        proc = subprocess.Popen([*args, "--", str(self.path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-        wc = shutil.which("wc")  # counts the lines on the other core meanwhile
-        counter = None
-        if wc:
-            with open(self.path, "rb") as src:  # the child keeps its own copy of the descriptor
-                counter = subprocess.Popen([wc, "-l"], stdin=src, stdout=subprocess.PIPE,
-                                           stderr=subprocess.DEVNULL, env=env)
-        assert proc.stdout is not None
-        resume = 0  # lines before this byte offset were already read while following a block
+        procs: list[subprocess.Popen[bytes]] = []
+        feeders: list[subprocess.Popen[bytes]] = []
+        threads: list[threading.Thread] = []
         try:
+            for lo, hi in bounds:
+                with open(self.path, "rb") as src:  # each part from its own descriptor, at its start
+                    src.seek(lo)
+                    feed: Any = src
+                    if hi < size and _SPLICE:  # the kernel moves the part's pages into a pipe: no copy
+                        r, w = os.pipe()
+                        threads.append(threading.Thread(target=_splice, args=(os.dup(src.fileno()), w, lo, hi),
+                                                        daemon=True))
+                        threads[-1].start()
+                        feed = open(r, "rb", buffering=0)  # noqa: SIM115 - closed below, once grep holds it
+                    elif hi < size:  # ``head -c`` ends the part where the next one starts
+                        feeders.append(subprocess.Popen([_head() or "head", "-c", str(hi - lo)], stdin=src,
+                                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env))
+                        feed = feeders[-1].stdout
+                    try:
+                        part = subprocess.Popen([grep, "-a", "-b", "-n", *pattern, "-"], stdin=feed,
+                                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+                    finally:
+                        if feed is not src:
+                            feed.close()  # grep holds the pipe now: the feeder sees it close if grep stops
+                procs.append(part)
+            seen_line, seen_end = 0, 0  # lines wholly before byte ``seen_end``
             with open(self.path, "rb") as raw:
-                for out in proc.stdout:
-                    number, offset, content = out.split(b":", 2)
-                    start = int(offset)
-                    if start < resume:
-                        continue
-                    lineno = int(number)
-                    self.offset = start
-                    yield lineno, _decode(content)
-                    if self.follow:
-                        raw.seek(start + len(content))
-                        while self.follow:
-                            self.offset = raw.tell()
-                            line = raw.readline()
-                            if not line:
-                                break
-                            lineno += 1
-                            yield lineno, _decode(line)
-                        resume = raw.tell()
+                for (lo, _), proc in zip(bounds, procs, strict=True):
+                    assert proc.stdout is not None
+                    base = 0
+                    if lo and seen_end <= lo:
+                        base = seen_line + _newlines(raw, seen_end, lo)
+                        seen_line, seen_end = base, lo
+                    elif lo:  # a block followed past the cut: the lines before it are those read but these
+                        base = seen_line - _newlines(raw, lo, seen_end)
+                    for out in proc.stdout:
+                        number, offset, content = out.split(b":", 2)
+                        start = lo + int(offset)
+                        if start < seen_end:
+                            continue  # already read while following a block
+                        lineno = base + int(number)
+                        self.offset = start
+                        seen_line, seen_end = lineno, start + len(content)
+                        self.raw = content
+                        yield lineno, _decode(content)
+                        if self.follow:
+                            raw.seek(start + len(content))
+                            while self.follow:
+                                self.offset = raw.tell()
+                                line = raw.readline()
+                                if not line:
+                                    break
+                                lineno += 1
+                                seen_line, seen_end = lineno, self.offset + len(line)
+                                self.raw = line
+                                yield lineno, _decode(line)
+                    self._check_grep(proc)
+                self.lines_read = seen_line + _newlines(raw, seen_end, size) + _unterminated(raw, seen_end, size)
         finally:
-            proc.stdout.close()
-            err = b""
-            if proc.stderr:
-                err = proc.stderr.read()
-                proc.stderr.close()
-            code = proc.wait()
-        if code not in (0, 1):
-            if counter:
-                counter.kill()
+            for proc in [*procs, *feeders]:
+                if proc.poll() is None:
+                    proc.kill()
+                for stream in (proc.stdout, proc.stderr):
+                    if stream:
+                        stream.close()
+                proc.wait()
+            for thread in threads:  # its grep is gone: a splice still under way fails (EPIPE) and ends
+                thread.join()
+
+    def _check_grep(self, proc: subprocess.Popen[bytes]) -> None:
+        """One grep has ended: exit 0 (lines found) or 1 (none), else its error."""
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()
+        err = proc.stderr.read()
+        if proc.wait() not in (0, 1):
             raise StabfixError(f"{self.path}: grep failed ({err.decode(errors='replace').strip()}); "
                                "set STABFIX_TRIAGE_NO_GREP=1 to read the log in Python")
-        self.lines_read = _count_lines(self.path, counter)
 
     def _lines_python(self, trigger: re.Pattern[bytes]) -> Iterator[tuple[int, str]]:
         lineno = 0
@@ -225,7 +274,8 @@ class LogReader:
                         end = buf.find(b"\n", pos)
                         lineno += 1
                         self.offset = buf_base + pos
-                        yield lineno, _decode(buf[pos:end])
+                        self.raw = buf[pos:end]
+                        yield lineno, _decode(self.raw)
                         pos = end + 1
                         continue
                     m = trigger.search(buf, pos)
@@ -237,11 +287,103 @@ class LogReader:
                     lineno += buf.count(b"\n", pos, start) + 1
                     end = buf.find(b"\n", m.start())
                     self.offset = buf_base + start
-                    yield lineno, _decode(buf[start:end])
+                    self.raw = buf[start:end]
+                    yield lineno, _decode(self.raw)
                     pos = end + 1
                 if not data:
                     break
         self.lines_read = lineno
+
+
+#: a log this large is searched by one grep per core, each on its own part
+PARALLEL_MIN = 8 << 20
+
+
+def _head() -> str | None:
+    return shutil.which("head")
+
+
+_SPLICE = hasattr(os, "splice")  # Linux; elsewhere ``head -c`` cuts the parts
+
+
+def _splice(src: int, pipe: int, lo: int, hi: int) -> None:
+    """Move bytes ``lo:hi`` of the file ``src`` into ``pipe`` (a grep's stdin) in the kernel, then
+    close both descriptors; a grep that stopped reading ends it (EPIPE). A file system that cannot
+    splice gets the rest copied through memory instead."""
+    import fcntl
+
+    try:
+        with contextlib.suppress(OSError, AttributeError):  # 1 MB (the unprivileged maximum): fewer wake-ups
+            fcntl.fcntl(pipe, fcntl.F_SETPIPE_SZ, 1 << 20)
+        try:
+            while lo < hi:
+                moved = os.splice(src, pipe, min(hi - lo, 1 << 20), offset_src=lo)
+                if not moved:
+                    return
+                lo += moved
+        except BrokenPipeError:
+            return
+        except OSError:  # EINVAL and the like: this file cannot be spliced
+            while lo < hi:
+                data = os.pread(src, min(hi - lo, CHUNK), lo)
+                if not data:
+                    return
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(pipe, view):]
+                lo += len(data)
+    except OSError:  # the grep stopped reading (EPIPE)
+        pass
+    finally:
+        os.close(pipe)
+        os.close(src)
+
+
+def _parts(size: int) -> int:
+    """How many greps search a log of ``size`` bytes: one per core, one per PARALLEL_MIN bytes at
+    most, and one when nothing cuts the parts (neither ``os.splice`` nor ``head``)."""
+    parts = max(1, min(os.cpu_count() or 1, size // PARALLEL_MIN))
+    return parts if parts == 1 or _SPLICE or _head() else 1
+
+
+def _cut(path: Path, size: int, parts: int) -> list[tuple[int, int]]:
+    """``parts`` byte ranges covering the file, each starting at a line start."""
+    cuts = [0]
+    with open(path, "rb") as fh:
+        for k in range(1, parts):
+            at = max(size * k // parts, cuts[-1])
+            fh.seek(at)
+            while True:  # the next line start at or after ``at`` (a line may be megabytes long)
+                data = fh.read(1 << 16)
+                nl = data.find(b"\n")
+                if nl >= 0 or not data:
+                    at = at + nl + 1 if nl >= 0 else size
+                    break
+                at += len(data)
+            cuts.append(min(at, size))
+    cuts.append(size)
+    return [(lo, hi) for lo, hi in itertools.pairwise(cuts) if hi > lo] or [(0, size)]
+
+
+def _newlines(fh: BinaryIO, lo: int, hi: int) -> int:
+    """Newlines in bytes ``lo:hi`` of the file."""
+    fh.seek(lo)
+    n, left = 0, hi - lo
+    while left > 0:
+        data = fh.read(min(CHUNK, left))
+        if not data:
+            break
+        n += data.count(b"\n")
+        left -= len(data)
+    return n
+
+
+def _unterminated(fh: BinaryIO, seen_end: int, size: int) -> int:
+    """1 when the file's last line, past byte ``seen_end`` (lines before it are counted), has no newline."""
+    if size <= seen_end:
+        return 0
+    fh.seek(size - 1)
+    return int(fh.read(1) != b"\n")
 
 
 _PY_LINE = re.compile(rb"\.pyi?:[1-9]")
@@ -255,36 +397,13 @@ def _ere(keywords: Sequence[bytes]) -> str:
     return b"|".join(rest).decode("latin-1")
 
 
-def _trigger(keywords: Sequence[bytes]) -> re.Pattern[bytes]:
+def trigger(keywords: Sequence[bytes]) -> re.Pattern[bytes]:
     """One regex of the keywords for the Python scan; ``X.py:1`` ... ``X.py:9`` become one ``\\.pyi?:[1-9]``
     (Python's regex tries every alternative at every position: fewer alternatives, faster scan)."""
     rest = [re.escape(k) for k in keywords if not _PY_LINE.fullmatch(k)]
     if len(rest) < len(keywords):
         rest.append(rb"\.pyi?:[1-9]")
     return re.compile(b"|".join(rest))
-
-
-def _count_lines(path: Path, counter: subprocess.Popen[bytes] | None = None) -> int:
-    """Lines in the file (a last line without newline counts), from ``wc -l`` when it ran."""
-    if counter is not None:
-        out, _ = counter.communicate()
-        if counter.returncode == 0 and out.strip().isdigit():
-            with open(path, "rb") as fh:
-                fh.seek(0, os.SEEK_END)
-                size = fh.tell()
-                if size:
-                    fh.seek(size - 1)
-                    return int(out) + (fh.read(1) != b"\n")
-                return 0
-    count, last = 0, b"\n"
-    with open(path, "rb") as fh:
-        while True:
-            data = fh.read(CHUNK)
-            if not data:
-                break
-            count += data.count(b"\n")
-            last = data[-1:]
-    return count + (last != b"\n")
 
 
 def read_before(path: Path, offset: int, count: int, span: int = 8192) -> list[tuple[int, str]]:

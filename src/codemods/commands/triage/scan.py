@@ -16,7 +16,7 @@ The patterns examine the first :data:`~codemods.commands.triage.logs.MAX_LINE` c
 are linear: none has a lazy or greedy run followed by something that may fail and make it retry
 from every position (what took minutes on one megabyte-long ``FAILED`` line). Codes taken from
 tool output (ruff rule codes, mypy error codes, pyright rules) must have their tool's shape
-(:data:`~codemods.fixers.suppress.reports.CODE_GRAMMAR`); a diagnostic whose code does not is dropped,
+(:data:`~codemods.fixers.suppress.codes.CODE_GRAMMAR`); a diagnostic whose code does not is dropped,
 so that no text from a log but a code ever reaches a suppression comment.
 """
 
@@ -28,8 +28,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codemods.commands.triage.logs import MAX_LINE, LogReader, job_from_name, read_before
-from codemods.fixers.suppress.reports import CODE_GRAMMAR
+from codemods.commands.triage.logs import (
+    MAX_LINE,
+    LogReader,
+    clean,
+    job_from_name,
+    read_before,
+    trigger,
+)
+from codemods.fixers.suppress.codes import CODE_GRAMMAR
 
 # Every line the parsers below start from contains one of these (searched on raw bytes, so ANSI
 # codes and timestamps around them do not matter). Lines inside a pytest failure section and
@@ -52,6 +59,12 @@ KEYWORDS: tuple[bytes, ...] = (
     # a runner without network: connection errors there are configuration, not transient
     b"Network is unreachable", b"/nix/store/",
 )
+
+# ``npm audit --json`` reports (read in the same pass, for :mod:`~codemods.commands.triage.npm`): a line
+# holding this key starts one, and the log is followed to the report's closing ``}``
+AUDIT_KEYWORD = b'"auditReportVersion"'
+MAX_REPORT_LINES = 500_000
+_SCAN_TRIGGER = trigger(KEYWORDS)  # tells the scan's lines from those read only for an audit report
 
 # ``FAILED <id> - <message>`` is split by hand after this prefix (at the first `` - ``);
 # ``<id> FAILED [ 50%]`` is found by its end, the test id being what comes before
@@ -262,6 +275,7 @@ class LogFacts:
     repeats: int = 0  # failure lines of tests already seen (a step that only repeats a failure still has one)
     no_network: dict[str | None, Line] = field(default_factory=dict)  # step -> ``Network is unreachable`` or a
     # Nix build sandbox (``/nix/store/``): connection errors in that step are configuration, not transient
+    audit_json: list[tuple[int, str]] = field(default_factory=list)  # npm audit --json reports: line, JSON text
 
     def count(self) -> int:
         """How many facts were found so far (to tell whether a step matched anything)."""
@@ -273,11 +287,42 @@ class LogFacts:
                 + sum(1 for f in self.failures.values() if f.message) + self.repeats)
 
 
+class _AuditJson:
+    """Collects the ``npm audit --json`` objects of a log (pretty-printed or on one line) into
+    ``facts.audit_json`` from the lines holding :data:`AUDIT_KEYWORD` and, while :attr:`block` is
+    open, every following line; validating them is :mod:`~codemods.commands.triage.npm`'s job."""
+
+    def __init__(self, facts: LogFacts) -> None:
+        self.facts = facts
+        self.block: list[str] | None = None
+        self.start = 0
+
+    def feed(self, number: int, text: str) -> None:
+        text = clean(text)  # once more, as the reports were always read (a second timestamp goes too)
+        block = self.block
+        if block is None:
+            if '"auditReportVersion"' not in text:
+                return
+            head = text.lstrip()
+            self.start = number if head.startswith("{") else number - 1
+            if head.startswith("{") and head.rstrip().endswith("}"):
+                self.facts.audit_json.append((self.start, head))  # the whole report on one line
+                return
+            self.block = [head] if head.startswith("{") else ["{", text]
+            return
+        block.append(text)
+        if text.rstrip() == "}" or len(block) > MAX_REPORT_LINES:
+            self.facts.audit_json.append((self.start, "\n".join(block)))
+            self.block = None
+
+
 class _Scanner:
     def __init__(self, path: Path, job: str | None) -> None:
         self.facts = LogFacts(path=path, job=job)
         self.name = str(path)
         self.reader = LogReader(path)
+        self.following = False  # the scan reads every line (a block); the reader follows for the audit reports too
+        self.audit = _AuditJson(self.facts)
         self.step: str | None = None
         self.section: str | None = None
         self.block: str | None = None  # "ruff" | "pyright" | "stdout" | "command"
@@ -294,11 +339,21 @@ class _Scanner:
         return Line(self.name, number, text.strip()[:500], self.step)
 
     def run(self) -> LogFacts:
-        for number, text in self.reader.lines(KEYWORDS):
-            if self.block is not None:
-                self.in_block(number, text)
-            else:
-                self.handle(number, text)
+        """One pass over the log for the scan's keywords and :data:`AUDIT_KEYWORD`; each line goes to
+        the consumers that would have read it alone (the scan: its keyword lines and its blocks)."""
+        reader, audit = self.reader, self.audit
+        for number, text in reader.lines((*KEYWORDS, AUDIT_KEYWORD)):
+            raw = reader.raw
+            for_audit = audit.block is not None or AUDIT_KEYWORD in raw
+            # neither following: a keyword line, the scan's unless it was found only for the audit key
+            if self.following or not for_audit or _SCAN_TRIGGER.search(raw) is not None:
+                if self.block is not None:
+                    self.in_block(number, text)
+                else:
+                    self.handle(number, text)
+            if for_audit:
+                audit.feed(number, text)
+            reader.follow = self.following or audit.block is not None
         if self.block is not None:
             self.end_block()
         self.end_step()
@@ -314,7 +369,7 @@ class _Scanner:
     # -- multi-line blocks ---------------------------------------------------------------------
     def start_block(self, kind: str, start: Line, first: list[str]) -> None:
         self.block, self.block_start, self.block_lines = kind, start, first
-        self.reader.follow = True
+        self.following = True
 
     def in_block(self, number: int, text: str) -> None:
         kind = self.block
@@ -383,7 +438,7 @@ class _Scanner:
     def end_block(self) -> None:
         kind, start, lines = self.block, self.block_start, self.block_lines
         self.block, self.block_start, self.block_lines = None, None, []
-        self.reader.follow = False
+        self.following = False
         assert start is not None
         facts = self.facts
         if kind in ("section", "command", "audit", "drift"):

@@ -28,7 +28,13 @@ from codemods.core.source import SourceFile
 from codemods.errors import FileFailure, ToolError, UsageError
 from codemods.fixers.suppress import comments as cm
 from codemods.fixers.suppress.placement import Placement, choose_line, scan
-from codemods.fixers.suppress.reports import CODE_GRAMMAR, UNUSED_CODES, Diagnostic, load_report
+from codemods.fixers.suppress.reports import (
+    CODE_GRAMMAR,
+    UNUSED_CODES,
+    Diagnostic,
+    load_report,
+    load_ruff_file,
+)
 
 #: ruff codes whose violation a directive appended to the line would itself remove
 SELF_REMOVING = {
@@ -119,6 +125,8 @@ class SuppressFixer(FileFixer):
 
             out, shown = run_tool(self.tool, opts.command, base)
             diags = [] if not out or out.isspace() else load_report(out, self.tool, f"output of `{shown}`")
+        elif self.tool == "ruff" and (streamed := self._stream_report(opts.from_report, ctx)) is not None:
+            diags = streamed
         else:
             assert opts.from_report is not None
             data, source = self._read_report(opts.from_report, ctx)
@@ -131,6 +139,20 @@ class SuppressFixer(FileFixer):
         self._read = len(diags)
         self._dropped = 0
         self._diags = self._group(ctx, diags, base)
+
+    def _stream_report(self, name: str | None, ctx: Context) -> list[Diagnostic] | None:
+        """A ruff report file read block by block (see :func:`load_ruff_file`), else None."""
+        if not name or name == "-":
+            return None
+        path = Path(name)
+        if not path.is_absolute() and not path.exists() and (ctx.root / path).exists():
+            path = ctx.root / path
+        if not path.is_file():
+            return None
+        with open(path, "rb") as fh:
+            if fh.read(3) == b"\xef\xbb\xbf":
+                return None  # a BOM: read whole (load_report's path strips it)
+        return load_ruff_file(path, name)
 
     def _read_report(self, name: str, ctx: Context) -> tuple[bytes, str]:
         """The report's bytes (UTF-8, which the decoders check as they read)."""

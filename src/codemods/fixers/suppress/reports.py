@@ -22,11 +22,13 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import msgspec
 
 from codemods.errors import ToolError
+from codemods.fixers.suppress.codes import CODE_GRAMMAR as CODE_GRAMMAR  # re-exported (its home)
 
 TOOLS = {"ruff": "noqa", "mypy": "type-ignore", "pyright": "pyright-ignore"}
 HOW = {
@@ -38,14 +40,6 @@ HOW = {
 #: the codes each tool uses for a directive that suppresses nothing
 UNUSED_CODES = {"ruff": "RUF100", "mypy": "unused-ignore", "pyright": "reportUnnecessaryTypeIgnoreComment"}
 
-#: what a code that may land in a comment looks like, per tool: ruff and flake8 rule codes
-#: (``E501``, ``PLR2004``, ``FURB101``), mypy error codes (``attr-defined``), pyright rule names
-#: (``reportAttributeAccessIssue``)
-CODE_GRAMMAR = {
-    "ruff": re.compile(r"[A-Z]{1,10}[0-9]{1,6}"),
-    "mypy": re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*"),
-    "pyright": re.compile(r"[A-Za-z][A-Za-z0-9]{0,79}"),
-}
 #: ruff's named diagnostics that have no rule code (``invalid-syntax``): never suppressible
 _RUFF_NAMED = re.compile(r"[a-z]+(?:-[a-z]+)*")
 
@@ -200,6 +194,46 @@ def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+#: between two entries of ruff's JSON report as ruff writes it (indented by 2): a JSON string holds
+#: no raw newline, and nested objects are indented deeper, so this only ever ends an entry
+_RUFF_BETWEEN = b"\n  },\n  {"
+STREAM_BLOCK = 1 << 20
+
+
+def load_ruff_file(path: Path, source: str) -> list[Diagnostic] | None:
+    """A ruff report file decoded ``STREAM_BLOCK`` bytes at a time, so that the whole report is
+    never in memory beside its diagnostics (main-process peak: the diagnostics plus one block).
+
+    Returns None when the file is not a ruff report laid out as ruff writes it, or does not decode
+    piece by piece: the caller then reads it whole (:func:`load_report`, with its exact errors).
+    """
+    out: list[Diagnostic] = []
+    seen: set[str | None] = {None}
+    names: dict[str, str] = {}
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(65536)
+            if sniff(head) != "ruff" or _RUFF_BETWEEN not in head:
+                return None
+            buf, first, ended = head, True, False
+            while not ended:
+                block = fh.read(STREAM_BLOCK)
+                buf += block
+                if block:
+                    cut = buf.rfind(_RUFF_BETWEEN)
+                    if cut < 0:
+                        continue
+                    piece, buf = buf[:cut + 4], buf[cut + 5:]  # ``...\n  }`` | ``\n  {...``
+                else:
+                    piece, ended = buf, True
+                text = (b"" if first else b"[") + piece + (b"" if ended else b"]")
+                first = False
+                _ruff_items(_RUFF_DECODER.decode(text), source, out, seen, names)
+    except (OSError, msgspec.DecodeError, ToolError):
+        return None  # read whole: the same result or the same error as without streaming
+    return out
+
+
 def _ruff(data: str | bytes, source: str) -> list[Diagnostic]:
     try:
         items = _RUFF_DECODER.decode(data)
@@ -214,23 +248,32 @@ def _ruff(data: str | bytes, source: str) -> list[Diagnostic]:
     except msgspec.DecodeError as exc:
         raise _bad_json(exc, source) from None
     out: list[Diagnostic] = []
+    _ruff_items(items, source, out, {None}, {})
+    return out
+
+
+def _ruff_items(items: list[_RuffItem], source: str, out: list[Diagnostic], seen: set[str | None],
+                names: dict[str, str]) -> None:
+    """Append ``items`` to ``out`` as diagnostics. ``seen``: codes already checked (a report
+    repeats few codes many times); ``names``: one string per file, not one per diagnostic."""
     append = out.append
-    seen: set[str | None] = {None}  # codes already checked (a report repeats few codes many times)
+    base = len(out)
     for i, item in enumerate(items):
+        items[i] = None  # type: ignore[call-overload]  # freed as it is converted: one copy at a time
         loc = item.location
         end = item.end_location
         code = item.code
         if code not in seen:
-            seen.add(check_code("ruff", code, f"entry {i}", source))
+            seen.add(check_code("ruff", code, f"entry {base + i}", source))
         message = item.message or ""
         col = loc.column
         ecol = end.column if end is not None else None
+        name = names.setdefault(item.filename, item.filename)
         append(Diagnostic(
-            "ruff", item.filename, loc.row, col - 1 if col else None, end.row if end is not None else None,
+            "ruff", name, loc.row, col - 1 if col else None, end.row if end is not None else None,
             ecol - 1 if ecol else None, code, message, item.noqa_row,
             _ruf100(message) if code == "RUF100" else None,
         ))
-    return out
 
 
 def _ruf100(message: str) -> list[str] | None:

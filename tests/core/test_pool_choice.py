@@ -1,0 +1,63 @@
+"""Without --jobs, the engine runs a sample of the files here and pools the rest only when the
+measured costs say a pool finishes sooner (never slower than --jobs 1)."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+from pathlib import Path
+from typing import Any
+
+import codemods
+from codemods.core import engine
+from tests.core.test_interrupts import _repo
+
+
+def _recorded(monkeypatch: Any) -> list[int]:
+    sizes: list[int] = []
+    real = concurrent.futures.ProcessPoolExecutor
+
+    class Recording(real):  # type: ignore[misc, valid-type]
+        def __init__(self, max_workers: int, **kwargs: Any) -> None:
+            sizes.append(max_workers)
+            super().__init__(max_workers=1, **kwargs)
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", Recording)
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    return sizes
+
+
+def test_cheap_files_stay_in_one_process_unless_jobs_is_given(tmp_path: Path, monkeypatch: Any) -> None:
+    root = tmp_path / "repo"
+    report = _repo(root, 200)
+    sizes = _recorded(monkeypatch)
+    auto = codemods.make_plan("noqa", root=root, from_report=str(report))
+    assert sizes == []  # a comment per line: the pool would cost more than it saves
+    given = codemods.make_plan("noqa", root=root, from_report=str(report), jobs=4)
+    assert sizes == [4]
+    assert [(f.path, f.status) for f in auto.files] == [(f.path, f.status) for f in given.files]
+    assert [c.new for c in auto.changes] == [c.new for c in given.changes] and len(auto.changes) == 200
+
+
+def test_costly_files_are_pooled_from_the_sample_on(tmp_path: Path, monkeypatch: Any) -> None:
+    root = tmp_path / "repo"
+    report = _repo(root, 120)
+    sizes = _recorded(monkeypatch)
+    monkeypatch.setattr(engine, "_pool_pays", lambda *a: True)
+    plan = codemods.make_plan("noqa", root=root, from_report=str(report))
+    assert sizes == [4] and len(plan.changes) == 120  # the sample here, the rest in the pool
+    serial = codemods.make_plan("noqa", root=root, from_report=str(report), jobs=1)
+    assert [(f.path, f.status) for f in plan.files] == [(f.path, f.status) for f in serial.files]
+    assert [c.new for c in plan.changes] == [c.new for c in serial.changes]
+
+
+def test_the_model() -> None:
+    mb = 1 << 20
+    fixer: Any = object()
+    # libcst-like: 2 us per byte to fix, results small: a pool of 4 pays on 20 MB
+    assert engine._pool_pays(fixer, mb, 20 * mb, (2.0, 0.01, 0.0), 4, 1000)
+    # like noqa: 50 ns per byte, results the size of the files: one process
+    assert not engine._pool_pays(fixer, mb, 13 * mb, (0.05, 0.004, 0.0), 2, 1000)
+    # too few files, or nothing measured
+    assert not engine._pool_pays(fixer, mb, 20 * mb, (2.0, 0.01, 0.0), 4, 10)
+    assert not engine._pool_pays(fixer, 0, 20 * mb, (0.0, 0.0, 0.0), 4, 1000)
