@@ -316,20 +316,26 @@ class YamlSource:
 
         The new text's parser events are compared with the original node graph walked in document
         order (an alias where a node was already seen): same structure, anchors, styles and values,
-        apart from the intended values. Parsing without composing keeps the check cheap.
+        apart from the intended values. Parsing without composing keeps the check cheap. The events
+        come from the parser that composed the file: libyaml's (anchors as :func:`_compose_c` read
+        them from the text) or ruamel's.
         """
         if self.libyaml:
-            self._verify_c(new_text, expected)
+            import yaml
+
+            self._compare(yaml.parse(new_text, Loader=_c_loader()), yaml, expected,
+                          (yaml.MarkedYAMLError, yaml.YAMLError))
             return
+        from ruamel.yaml import events
         from ruamel.yaml.error import MarkedYAMLError, YAMLError
-        from ruamel.yaml.events import (
-            AliasEvent,
-            CollectionEndEvent,
-            MappingStartEvent,
-            NodeEvent,
-            ScalarEvent,
-            SequenceStartEvent,
-        )
+
+        self._compare(_yaml().parse(new_text), events, expected, (MarkedYAMLError, YAMLError))
+
+    def _compare(self, parsed: Iterator[Any], ev_mod: Any, expected: dict[int, str],
+                 errors: tuple[type[Exception], type[Exception]]) -> None:
+        """:meth:`verify`'s check over ``parsed``, the events of one parser; ``ev_mod`` holds that
+        parser's event classes, ``errors`` its (marked, any) YAML error classes."""
+        marked_error, yaml_error = errors
 
         def bug(what: str, line: int | None = None) -> StabfixError:
             where = f"line {line}: " if line else ""
@@ -337,59 +343,9 @@ class YamlSource:
 
         remaining = dict(expected)
         want = _walk(self.documents)
+        kinds = (ev_mod.NodeEvent, ev_mod.CollectionEndEvent)
         try:
-            for ev in _yaml().parse(new_text):
-                if not isinstance(ev, (NodeEvent, CollectionEndEvent)):
-                    continue  # stream and document boundaries: the node events carry the structure
-                line = ev.start_mark.line + 1
-                item = next(want, None)
-                if item is None:
-                    raise bug("the edit added to the YAML structure", line)
-                kind, node = item
-                if isinstance(ev, AliasEvent):
-                    if kind != "alias" or ev.anchor != getattr(node, "anchor", None):
-                        raise bug("the edit changed an alias", line)
-                elif isinstance(ev, CollectionEndEvent):
-                    if kind != "end":
-                        raise bug("the edit changed the YAML structure", line)
-                elif isinstance(ev, ScalarEvent):
-                    if kind != "scalar":
-                        raise bug("the edit changed the YAML structure", line)
-                    value = expected.get(id(node), node.value)
-                    remaining.pop(id(node), None)
-                    if ev.value != value or ev.style != node.style or ev.anchor != getattr(node, "anchor", None):
-                        raise bug(f"value {node.value!r} became {ev.value!r}, expected {value!r}", line)
-                else:
-                    same_kind = (kind == "mapping" and isinstance(ev, MappingStartEvent)) or (
-                        kind == "sequence" and isinstance(ev, SequenceStartEvent))
-                    if not same_kind or ev.anchor != getattr(node, "anchor", None):
-                        raise bug("the edit changed the YAML structure", line)
-        except MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            raise bug(f"the edited file no longer parses ({' '.join(str(exc.problem).split())})",
-                      mark.line + 1 if mark is not None else None) from None
-        except YAMLError as exc:
-            raise bug(f"the edited file no longer parses ({' '.join(str(exc).split())})") from None
-        if next(want, None) is not None:
-            raise bug("the edit removed part of the YAML structure")
-        if remaining:
-            raise bug("an intended edit did not reach its value")
-
-
-    def _verify_c(self, new_text: str, expected: dict[int, str]) -> None:
-        """:meth:`verify` with libyaml: the new text's parser events against the node graph walked in
-        document order (anchors as :func:`_compose_c` read them from the text)."""
-        import yaml
-
-        def bug(what: str, line: int | None = None) -> StabfixError:
-            where = f"line {line}: " if line else ""
-            return StabfixError(f"stabfix bug: {where}{what}; nothing written", path=self.rel)
-
-        remaining = dict(expected)
-        want = _walk(self.documents)
-        kinds = (yaml.NodeEvent, yaml.CollectionEndEvent)
-        try:
-            for ev in yaml.parse(new_text, Loader=_c_loader()):
+            for ev in parsed:
                 if not isinstance(ev, kinds):
                     continue  # stream and document boundaries: the node events carry the structure
                 line = ev.start_mark.line + 1
@@ -397,31 +353,32 @@ class YamlSource:
                 if item is None:
                     raise bug("the edit added to the YAML structure", line)
                 kind, node = item
-                if isinstance(ev, yaml.CollectionEndEvent):
+                if isinstance(ev, ev_mod.CollectionEndEvent):
                     if kind != "end":
                         raise bug("the edit changed the YAML structure", line)
                     continue
                 anchor = getattr(node, "anchor", None)
-                if isinstance(ev, yaml.AliasEvent):
+                if isinstance(ev, ev_mod.AliasEvent):
                     if kind != "alias" or ev.anchor != anchor:
                         raise bug("the edit changed an alias", line)
-                elif isinstance(ev, yaml.ScalarEvent):
+                elif isinstance(ev, ev_mod.ScalarEvent):
                     if kind != "scalar" or ev.anchor != anchor:
                         raise bug("the edit changed the YAML structure", line)
                     value = expected.get(id(node), node.value)
                     remaining.pop(id(node), None)
+                    # libyaml reports a plain scalar's style as "" where its composer kept None
                     if ev.value != value or (ev.style or None) != (node.style or None):
                         raise bug(f"value {node.value!r} became {ev.value!r}, expected {value!r}", line)
                 else:
-                    same_kind = (kind == "mapping" and isinstance(ev, yaml.MappingStartEvent)) or (
-                        kind == "sequence" and isinstance(ev, yaml.SequenceStartEvent))
+                    same_kind = (kind == "mapping" and isinstance(ev, ev_mod.MappingStartEvent)) or (
+                        kind == "sequence" and isinstance(ev, ev_mod.SequenceStartEvent))
                     if not same_kind or ev.anchor != anchor:
                         raise bug("the edit changed the YAML structure", line)
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            raise bug(f"the edited file no longer parses ({' '.join(str(exc.problem).split())})",
+        except marked_error as exc:
+            mark = exc.problem_mark or exc.context_mark  # type: ignore[attr-defined]
+            raise bug(f"the edited file no longer parses ({' '.join(str(exc.problem).split())})",  # type: ignore[attr-defined]
                       mark.line + 1 if mark is not None else None) from None
-        except yaml.YAMLError as exc:
+        except yaml_error as exc:
             raise bug(f"the edited file no longer parses ({' '.join(str(exc).split())})") from None
         if next(want, None) is not None:
             raise bug("the edit removed part of the YAML structure")
