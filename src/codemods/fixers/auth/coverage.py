@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import libcst as cst
 
 from codemods.edit.pyimports import Imports, dotted_name
-from codemods.fixers.auth.reach import NO_CALLS
+from codemods.fixers.auth.reach import NO_CALLS, HandDispatch
 
 if TYPE_CHECKING:
     from codemods.fixers.auth.codegen import ModuleNames
@@ -122,14 +122,13 @@ def resolve_local(node: cst.BaseExpression, local: dict[str, str]) -> str | None
     return None
 
 
-class _OverrideFinder(cst.CSTVisitor):
+class _OverrideFinder(HandDispatch):
     def __init__(self, imports: Imports, pattern: AuthPattern) -> None:
         self.imports = imports
         self.pattern = pattern
         self.found = False
         self.local: dict[str, str] = {}  # imports inside the node scanned
 
-    # the dispatch by hand (libcst's looks up visit_/leave_ methods by name at every node and field):
     # only assignments and calls matter, and names, literals, whitespace hold neither
     def on_visit(self, node: cst.CSTNode) -> bool:
         t = type(node)
@@ -138,15 +137,6 @@ class _OverrideFinder(cst.CSTVisitor):
         elif t is cst.Call:
             self.visit_Call(node)  # type: ignore[arg-type]
         return t not in NO_CALLS
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        return None
-
-    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
-        return None
-
-    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
-        return None
 
     def is_dep(self, node: cst.BaseExpression) -> bool:
         q = resolve_local(node, self.local) or self.imports.resolve(node)

@@ -489,21 +489,11 @@ def _calls(node: cst.CSTNode | Sequence[cst.CSTNode]) -> list[cst.Call]:
     return v.out
 
 
-class _CallCollector(cst.CSTVisitor):
-    """:func:`_calls`' visitor: a module-level class, not one made per call (libcst checks the
-    visitor's class at every node; classes made per call pile up and slow that check down)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.out: list[cst.Call] = []
-
-    # the dispatch by hand (libcst's looks up visit_/leave_ methods by name at every node and field)
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        t = type(node)
-        if t is cst.Call:
-            self.out.append(node)  # type: ignore[arg-type]
-            return True
-        return t is not cst.ClassDef and t not in NO_CALLS
+class HandDispatch(cst.CSTVisitor):
+    """A visitor that dispatches by hand in ``on_visit`` (libcst's own dispatch looks up visit_/leave_
+    methods by name at every node and field): no leave or attribute callbacks. Subclasses are
+    module-level classes, not made per call (libcst checks the visitor's class at every node; classes
+    made per call pile up and slow that check down)."""
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
         return None
@@ -513,6 +503,21 @@ class _CallCollector(cst.CSTVisitor):
 
     def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
         return None
+
+
+class _CallCollector(HandDispatch):
+    """:func:`_calls`' visitor: every call, not inside a class body nor a node that holds none."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.out: list[cst.Call] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        t = type(node)
+        if t is cst.Call:
+            self.out.append(node)  # type: ignore[arg-type]
+            return True
+        return t is not cst.ClassDef and t not in NO_CALLS
 
 
 #: nodes that never hold a call (names, literals, whitespace, operators): not walked into
