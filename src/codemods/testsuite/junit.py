@@ -6,6 +6,10 @@ failed or errored test case, with the pytest node id rebuilt from JUnit's ``clas
 Which dotted parts are the module and which are classes is decided by the files that exist under
 ``root``; without a match, trailing parts that start with an upper-case letter are taken as classes.
 
+:func:`load_report` (one error for a missing or unreadable report), :func:`iter_cases` and
+:func:`failure_text` are the reading every JUnit consumer shares (this module, triage's runs,
+vitest's timeout reports).
+
 Node ids are parsed and matched to files by :mod:`codemods.testsuite.nodeids`. :func:`load_selection`,
 :class:`NodeIndex` and :func:`report_unmatched` are the ``--only`` / ``--from-junit`` selection the
 test codemods (auth, flaky) share.
@@ -14,10 +18,10 @@ test codemods (auth, flaky) share.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from codemods.errors import StabfixError, UsageError
 from codemods.testsuite.nodeids import NodeId, parse_node_id
@@ -65,6 +69,44 @@ def nodeid_from_junit(classname: str, name: str, root: Path | None = None, file:
     return "::".join(["/".join(module_parts) + ".py", *classes, name])
 
 
+def load_report(path: Path, *, shown: str | None = None, hint: str = "pass pytest's --junitxml file",
+                missing: str = "pass the file pytest wrote with --junitxml",
+                error: type[StabfixError] = StabfixError) -> Any:
+    """A JUnit XML report parsed by junitparser; a missing or unreadable report is one clear ``error``
+    (``shown``: how the path is named in it; ``hint``/``missing``: what to pass instead)."""
+    from junitparser import JUnitXml
+
+    name = shown if shown is not None else str(path)
+    if not path.is_file():
+        raise error(f"{name}: no such JUnit report; {missing}")
+    try:
+        return JUnitXml.fromfile(str(path))
+    except Exception as exc:  # junitparser re-raises the XML parser's errors
+        raise error(f"{name}: not a JUnit XML report ({exc}); {hint}") from None
+
+
+def iter_cases(xml: Any) -> Iterator[tuple[Any, Any]]:
+    """``(suite, case)`` for every test case of a parsed report (one ``<testsuite>`` or several)."""
+    from junitparser import TestCase
+
+    for suite in [xml] if xml._tag == "testsuite" else list(xml):
+        for case in suite:
+            if isinstance(case, TestCase):
+                yield suite, case
+
+
+def failure_text(case: Any) -> tuple[str, bool] | None:
+    """The messages and texts of a case's failures and errors, and whether one is an error (None:
+    the case did not fail)."""
+    from junitparser import Error, Failure
+
+    results = [r for r in case.result if isinstance(r, (Failure, Error))]
+    if not results:
+        return None
+    return "\n".join(f"{r.message or ''}\n{r.text or ''}" for r in results), \
+        any(isinstance(r, Error) for r in results)
+
+
 def failures(
     paths: Sequence[str | Path],
     *,
@@ -77,44 +119,29 @@ def failures(
     text; an empty ``match`` keeps every failure. A report that is missing or is not JUnit XML
     raises :class:`~codemods.errors.StabfixError`.
     """
-    from junitparser import Error, JUnitXml, TestCase
-    from junitparser import Failure as JFailure
-
     patterns = [re.compile(p, re.IGNORECASE) for p in match]
     base = Path(root) if root is not None else None
     out: list[Failure] = []
     seen: set[str] = set()
     for report in paths:
         report = Path(report)
-        if not report.is_file():
-            raise StabfixError(f"{report}: no such JUnit report; pass the file pytest wrote with --junitxml")
-        try:
-            xml = JUnitXml.fromfile(str(report))
-        except Exception as exc:  # junitparser raises lxml/ElementTree and its own errors
-            raise StabfixError(f"{report}: not a JUnit XML report ({exc}); pass pytest's --junitxml file") from None
-        suites = [xml] if xml._tag == "testsuite" else list(xml)
-        for suite in suites:
-            for case in suite:
-                if not isinstance(case, TestCase):
-                    continue
-                results = [r for r in case.result if isinstance(r, (JFailure, Error))]
-                if not results:
-                    continue
-                text = "\n".join(
-                    f"{r.message or ''}\n{r.text or ''}" for r in results
-                )
-                if patterns and not any(p.search(text) for p in patterns):
-                    continue
-                file = case._elem.get("file")
-                nodeid = nodeid_from_junit(case.classname or "", case.name or "", base, file)
-                if nodeid in seen:
-                    continue
-                seen.add(nodeid)
-                kind = "error" if any(isinstance(r, Error) for r in results) else "failure"
-                out.append(Failure(
-                    nodeid=nodeid, file=nodeid.split("::", 1)[0], classname=case.classname or "",
-                    name=case.name or "", message=text.strip(), kind=kind, report=str(report),
-                ))
+        for _, case in iter_cases(load_report(report)):
+            failed = failure_text(case)
+            if failed is None:
+                continue
+            text, errored = failed
+            if patterns and not any(p.search(text) for p in patterns):
+                continue
+            file = case._elem.get("file")
+            nodeid = nodeid_from_junit(case.classname or "", case.name or "", base, file)
+            if nodeid in seen:
+                continue
+            seen.add(nodeid)
+            kind = "error" if errored else "failure"
+            out.append(Failure(
+                nodeid=nodeid, file=nodeid.split("::", 1)[0], classname=case.classname or "",
+                name=case.name or "", message=text.strip(), kind=kind, report=str(report),
+            ))
     return out
 
 

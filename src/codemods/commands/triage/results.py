@@ -12,8 +12,7 @@ from pathlib import Path
 
 from codemods.commands.triage.logs import job_from_name
 from codemods.commands.triage.vitest import junit_prefix
-from codemods.errors import StabfixError
-from codemods.testsuite.junit import nodeid_from_junit
+from codemods.testsuite.junit import iter_cases, load_report, nodeid_from_junit
 
 
 @dataclass
@@ -38,43 +37,34 @@ class Run:
 
 def read_run(path: Path, root: Path | None = None, job: str | None = None) -> Run:
     """Read one pytest ``--junitxml`` report; a clear error when it is missing or not JUnit XML."""
-    from junitparser import Error, Failure, JUnitXml, Skipped, TestCase
+    from junitparser import Error, Failure, Skipped
 
-    if not path.is_file():
-        raise StabfixError(f"{path}: no such JUnit report; pass the file pytest wrote with --junitxml")
-    try:
-        xml = JUnitXml.fromfile(str(path))
-    except Exception as exc:  # junitparser re-raises the XML parser's errors
-        raise StabfixError(f"{path}: not a JUnit XML report ({exc}); pass pytest's --junitxml file") from None
+    xml = load_report(path)
     if job is None:
         job = job_from_name(path)
         if job in ("junit", "results", "test-results", "report"):
             job = None
     run = Run(path=path, job=job)
     prefixes: dict[tuple[str, str | None], str] = {}  # classname -> "path::Class::" (one lookup per class)
-    suites = [xml] if xml._tag == "testsuite" else list(xml)
-    for suite in suites:
-        for case in suite:
-            if not isinstance(case, TestCase):
-                continue
-            key = (case.classname or "", case._elem.get("file"))
-            prefix = prefixes.get(key)
-            if prefix is None:
-                # Vitest's cases (classname: the test file) keep its name, ``file > suite > test``
-                prefix = prefixes[key] = junit_prefix(key[0]) or nodeid_from_junit(key[0], "-", root, key[1])[:-1]
-            nodeid = prefix + (case.name or "")
-            outcome, parts = "passed", []
-            for r in case.result:
-                if isinstance(r, Error):
-                    outcome = "error"
-                elif isinstance(r, Failure) and outcome != "error":
-                    outcome = "failed"
-                elif isinstance(r, Skipped) and outcome == "passed":
-                    outcome = "skipped"
-                if isinstance(r, (Error, Failure)):
-                    parts.append(f"{r.message or ''}\n{r.text or ''}".strip())
-            prev = run.cases.get(nodeid)
-            if prev is not None and prev.outcome in ("failed", "error"):
-                continue  # a test reported twice (setup error + call): keep the failure
-            run.cases[nodeid] = CaseResult(nodeid, outcome, "\n".join(parts).strip(), str(path), job)
+    for _, case in iter_cases(xml):
+        key = (case.classname or "", case._elem.get("file"))
+        prefix = prefixes.get(key)
+        if prefix is None:
+            # Vitest's cases (classname: the test file) keep its name, ``file > suite > test``
+            prefix = prefixes[key] = junit_prefix(key[0]) or nodeid_from_junit(key[0], "-", root, key[1])[:-1]
+        nodeid = prefix + (case.name or "")
+        outcome, parts = "passed", []
+        for r in case.result:
+            if isinstance(r, Error):
+                outcome = "error"
+            elif isinstance(r, Failure) and outcome != "error":
+                outcome = "failed"
+            elif isinstance(r, Skipped) and outcome == "passed":
+                outcome = "skipped"
+            if isinstance(r, (Error, Failure)):
+                parts.append(f"{r.message or ''}\n{r.text or ''}".strip())
+        prev = run.cases.get(nodeid)
+        if prev is not None and prev.outcome in ("failed", "error"):
+            continue  # a test reported twice (setup error + call): keep the failure
+        run.cases[nodeid] = CaseResult(nodeid, outcome, "\n".join(parts).strip(), str(path), job)
     return run

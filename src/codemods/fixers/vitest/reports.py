@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codemods.errors import UsageError
+from codemods.testsuite.junit import failure_text, iter_cases, load_report
 
 TIMED_OUT = re.compile(r"\bTest timed out in (\d{1,9}) ?ms\b")
 HOOK_TIMED_OUT = re.compile(r"\bHook timed out in (\d{1,9}) ?ms\b")
@@ -124,31 +125,22 @@ def _json(data: bytes, shown: str) -> ReportResult:
 
 
 def _junit(path: Path, shown: str) -> ReportResult:
-    from junitparser import Error, Failure, JUnitXml, TestCase
-
-    try:
-        xml = JUnitXml.fromfile(str(path))
-    except Exception as exc:  # junitparser re-raises the XML parser's errors
-        raise UsageError(f"{shown}: not a JUnit XML report ({exc}); pass the file vitest wrote with "
-                         "--reporter=junit") from None
+    hint = "pass the file vitest wrote with --reporter=junit"
+    xml = load_report(path, shown=shown, hint=hint, missing=hint, error=UsageError)
     out = ReportResult([], [], 0)
-    suites = [xml] if xml._tag == "testsuite" else list(xml)
-    for suite in suites:
-        for case in suite:
-            if not isinstance(case, TestCase):
-                continue
-            results = [r for r in case.result if isinstance(r, (Failure, Error))]
-            if not results:
-                continue
-            out.failed += 1
-            text = "\n".join(f"{r.message or ''}\n{r.text or ''}" for r in results)
-            file = case.classname or suite.name or ""
-            names = tuple((case.name or "").split(" > "))
-            seconds = case.time
-            ms = int(seconds * 1000) if isinstance(seconds, (int, float)) and 0 <= seconds < 1e7 else None
-            m = TIMED_OUT.search(text)
-            if m:
-                out.add(TimedOut(file, names, int(m.group(1)), ms, shown))
-            elif HOOK_TIMED_OUT.search(text):
-                out.hooks.append(" > ".join((file, *names))[:MAX_NAME])
+    for suite, case in iter_cases(xml):
+        failed = failure_text(case)
+        if failed is None:
+            continue
+        text = failed[0]
+        out.failed += 1
+        file = case.classname or suite.name or ""
+        names = tuple((case.name or "").split(" > "))
+        seconds = case.time
+        ms = int(seconds * 1000) if isinstance(seconds, (int, float)) and 0 <= seconds < 1e7 else None
+        m = TIMED_OUT.search(text)
+        if m:
+            out.add(TimedOut(file, names, int(m.group(1)), ms, shown))
+        elif HOOK_TIMED_OUT.search(text):
+            out.hooks.append(" > ".join((file, *names))[:MAX_NAME])
     return out
