@@ -125,10 +125,9 @@ def test_an_interrupt_while_renaming_reports_what_was_written(tmp_path: Path, mo
     assert not engine._POOLS  # the workers were stopped
 
 
-def test_workers_are_capped_by_cpus_and_files(tmp_path: Path, monkeypatch: Any) -> None:
-    """``[tool.stabfix] jobs = 300`` over 60 files started 300 worker processes."""
-    root = tmp_path / "repo"
-    report = _repo(root, 60, jobs=300)
+def recorded_pool_sizes(monkeypatch: Any) -> list[int]:
+    """The worker counts the engine asks process pools for (on a machine of 4 CPUs); each pool
+    then really runs one worker."""
     sizes: list[int] = []
     real = concurrent.futures.ProcessPoolExecutor
 
@@ -139,6 +138,14 @@ def test_workers_are_capped_by_cpus_and_files(tmp_path: Path, monkeypatch: Any) 
 
     monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", Recording)
     monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    return sizes
+
+
+def test_workers_are_capped_by_cpus_and_files(tmp_path: Path, monkeypatch: Any) -> None:
+    """``[tool.stabfix] jobs = 300`` over 60 files started 300 worker processes."""
+    root = tmp_path / "repo"
+    report = _repo(root, 60, jobs=300)
+    sizes = recorded_pool_sizes(monkeypatch)
     codemods.apply("noqa", root=root, from_report=str(report))
     codemods.apply("noqa", root=root, from_report=str(report), jobs=64)
     monkeypatch.setattr(os, "cpu_count", lambda: 1000)

@@ -3,34 +3,18 @@ measured costs say a pool finishes sooner (never slower than --jobs 1)."""
 
 from __future__ import annotations
 
-import concurrent.futures
-import os
 from pathlib import Path
 from typing import Any
 
 import codemods
 from codemods.core import engine
-from tests.core.test_interrupts import _repo
-
-
-def _recorded(monkeypatch: Any) -> list[int]:
-    sizes: list[int] = []
-    real = concurrent.futures.ProcessPoolExecutor
-
-    class Recording(real):  # type: ignore[misc, valid-type]
-        def __init__(self, max_workers: int, **kwargs: Any) -> None:
-            sizes.append(max_workers)
-            super().__init__(max_workers=1, **kwargs)
-
-    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", Recording)
-    monkeypatch.setattr(os, "cpu_count", lambda: 4)
-    return sizes
+from tests.core.test_interrupts import _repo, recorded_pool_sizes
 
 
 def test_cheap_files_stay_in_one_process_unless_jobs_is_given(tmp_path: Path, monkeypatch: Any) -> None:
     root = tmp_path / "repo"
     report = _repo(root, 200)
-    sizes = _recorded(monkeypatch)
+    sizes = recorded_pool_sizes(monkeypatch)
     auto = codemods.make_plan("noqa", root=root, from_report=str(report))
     assert sizes == []  # a comment per line: the pool would cost more than it saves
     given = codemods.make_plan("noqa", root=root, from_report=str(report), jobs=4)
@@ -42,7 +26,7 @@ def test_cheap_files_stay_in_one_process_unless_jobs_is_given(tmp_path: Path, mo
 def test_costly_files_are_pooled_from_the_sample_on(tmp_path: Path, monkeypatch: Any) -> None:
     root = tmp_path / "repo"
     report = _repo(root, 120)
-    sizes = _recorded(monkeypatch)
+    sizes = recorded_pool_sizes(monkeypatch)
     monkeypatch.setattr(engine, "_pool_pays", lambda *a: True)
     plan = codemods.make_plan("noqa", root=root, from_report=str(report))
     assert sizes == [4] and len(plan.changes) == 120  # the sample here, the rest in the pool

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.commands.fake_circleci import config_pytest_jobs  # each job's pytest line of the config
+
 HEAVY = '''"""Memory-heavy tests: two at once exhaust the container (the kernel kills the worker)."""
 
 import os
@@ -104,22 +106,6 @@ def spend(value: str) -> int:
 '''
 
 
-def _jobs(repo: Path) -> dict[str, list[str]]:
-    """Each job's pytest command line from the repository's CircleCI config."""
-    from ruamel.yaml import YAML
-
-    config = YAML(typ="safe").load((repo / ".circleci" / "config.yml").read_text())
-    out = {}
-    for name, job in config["jobs"].items():
-        for step in job.get("steps", []):
-            run = step.get("run") if isinstance(step, dict) else None
-            command = run.get("command", "") if isinstance(run, dict) else ""
-            for line in command.splitlines():
-                if "pytest" in line and not line.strip().startswith("#"):
-                    out[name] = shlex.split(line)
-    return out
-
-
 def _run_job(repo: Path, logs: Path, job: str, argv: list[str], env: dict[str, str]) -> int:
     args = [sys.executable if a == "python" else a for a in argv]
     args = [f"--junitxml={logs / (job + '.junit.xml')}" if a.startswith("--junitxml") else a for a in args
@@ -146,7 +132,7 @@ def _ci(repo: Path, logs: Path, env: dict[str, str]) -> dict[str, int]:
         marker.unlink()  # a killed worker leaves its marker behind
     for name in ("STABFIX_ATTEMPTS_FILE", "STABFIX_TIMING_FILE", "STABFIX_RATIO_FILE"):
         Path(env[name]).unlink(missing_ok=True)  # every run starts with a failing first attempt
-    codes = {job: _run_job(repo, logs, job, argv, env) for job, argv in _jobs(repo).items()}
+    codes = {job: _run_job(repo, logs, job, argv, env) for job, argv in config_pytest_jobs(repo).items()}
     bindir = Path(sys.executable).parent
     codes["ruff_lint"] = _run_step(repo, logs, "ruff_lint", [str(bindir / "ruff"), "check", "--isolated",
                                                              "--output-format", "json", "litellm"])
