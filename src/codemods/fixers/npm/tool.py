@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from codemods.errors import StabfixError, ToolError
-from codemods.fixers.npm.audit import check_name
+from codemods.fixers.npm.audit import check_name, read_input
 
 TIMEOUT = 300
 
@@ -68,8 +68,6 @@ class Versions:
     def load(cls, path: str | None, root: Path) -> Versions:
         if path is None:
             return cls(None, root)
-        from codemods.fixers.npm.audit import read_input
-
         data, source = read_input(path, root)
         try:
             doc = json.loads(data.decode("utf-8-sig"))
