@@ -1,5 +1,5 @@
 """``python -m codemods``: the ``stabfix`` command, for environments without the console script."""
 
-from codemods.cli import main
+from codemods._entry import main
 
 main()

@@ -97,6 +97,31 @@ def test_signals_stop_the_run_clean_and_fast(tmp_path: Path) -> None:
     assert sum(code == 130 for _, _, code, _, _ in seen) >= len(trials) // 2  # most were mid-run
 
 
+@pytest.mark.parametrize(("sig", "argv", "line"), [
+    (signal.SIGINT, ["apply", "noqa"], "interrupted: nothing written"),
+    (signal.SIGTERM, ["triage"], "interrupted"),
+])
+def test_a_signal_while_the_command_starts_is_one_line(sig: signal.Signals, argv: list[str], line: str) -> None:
+    """A Ctrl-C that lands while the CLI is still importing (on a loaded machine that is hundreds of
+    milliseconds): the console script's first handler answers it, no import traceback, exit 130.
+    The child stops itself at the moment it would import click, so the timing is exact."""
+    child = (
+        "import os, signal, sys, time\n"
+        "import codemods._entry as entry\n"
+        f"sys.argv = ['stabfix', *{argv!r}]\n"
+        "class Stop:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'click':\n"
+        f"            os.kill(os.getpid(), {int(sig)})\n"
+        "            time.sleep(5)\n"
+        "        return None\n"
+        "sys.meta_path.insert(0, Stop())\n"
+        "entry.main()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=30)
+    assert (done.returncode, done.stderr, done.stdout) == (130, line + "\n", "")
+
+
 def test_an_interrupt_while_renaming_reports_what_was_written(tmp_path: Path, monkeypatch: Any) -> None:
     root = tmp_path / "repo"
     report = _repo(root, 100)
