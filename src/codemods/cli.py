@@ -15,7 +15,6 @@ import os
 import signal
 import sys
 import threading
-import traceback
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -332,6 +331,8 @@ def main(argv: list[str] | None = None) -> None:
         cli.main(args=args, prog_name="stabfix", standalone_mode=True)
     except StabfixError as exc:
         if debug:
+            import traceback
+
             traceback.print_exc()
         _fail(exc.one_line())
     except KeyboardInterrupt as exc:
@@ -340,6 +341,8 @@ def main(argv: list[str] | None = None) -> None:
         raise
     except Exception as exc:
         if debug:
+            import traceback
+
             traceback.print_exc()
         _fail(f"error: internal error: {type(exc).__name__}: {exc} (rerun with --debug for a traceback)")
     finally:  # over, and cleaned up: a late signal must not turn the exit into a traceback

@@ -32,11 +32,6 @@ from codemods.testsuite.invocations import (
     words_from_list,
 )
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 __all__ = [
     "CI_GLOBS",
     "SHELL_KEYS",
@@ -323,6 +318,11 @@ def _scan_tox(ci: CiFile) -> None:
 
 def _scan_pyproject(ci: CiFile) -> None:
     """``[tool.pytest.ini_options] addopts`` (or pytest 9's ``[tool.pytest]``) as one invocation."""
+    if sys.version_info >= (3, 11):  # imported here: most CI files are YAML
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+
     try:
         data = tomllib.loads(ci.text)
     except tomllib.TOMLDecodeError as exc:

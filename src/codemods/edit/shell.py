@@ -52,8 +52,12 @@ _REDIRS = ("<<<", "<<-", "<<", ">>", ">&", "<&", "&>", ">|", "<>", "<", ">")
 _CONTROL_RE = re.compile("|".join(re.escape(o) for o in _CONTROL))
 _REDIR_RE = re.compile("|".join(re.escape(o) for o in _REDIRS))
 _OP_CHARS = frozenset(";&|()")
+#: what ends a word outside quotes
+_WORD_END = frozenset(" \t\r\n;&|()")
 #: a run of characters that stand for themselves inside a word
 _PLAIN_RUN = re.compile(r"[^\s;&|()<>\\'\"$`]+")
+#: characters inside double quotes that stand for themselves (any but the quote, ``\\`` and ``$``)
+_DOUBLE_RUN = re.compile(r'[^"\\$]*')
 _CIRCLE_PARAM = re.compile(r"<<\s*[\w.-]+\s*>>")
 _HEREDOC_WORD = re.compile(r"\s*(['\"]?)([\w.-]+)\1")
 
@@ -163,6 +167,12 @@ def _lex_word(text: str, i: int, tokens: list[Token]) -> int:
     """Read one word starting at ``i``; append it; return the index after it."""
     n = len(text)
     start = i
+    run = _PLAIN_RUN.match(text, i)
+    if run is not None:  # most words: one plain run up to a blank or an operator
+        end = run.end()
+        if end == n or text[end] in _WORD_END:
+            tokens.append(Word(start, end, run.group(), tuple(range(start, end)), False))
+            return end
     value: list[str] = []
     offsets: list[int] = []
     quoted = False
@@ -218,9 +228,11 @@ def _lex_word(text: str, i: int, tokens: list[Token]) -> int:
                     k = _skip_subst(text, j + 1, "(", ")")
                     take(j, k)
                     j = k
-                else:
-                    take(j, j + 1)
-                    j += 1
+                else:  # up to the next quote, backslash or `$(`
+                    run = _DOUBLE_RUN.match(text, j + 1)
+                    k = run.end() if run is not None else j + 1
+                    take(j, k)
+                    j = k
             i = j + 1
             continue
         if c == "$" and i + 1 < n and text[i + 1] in "({":
