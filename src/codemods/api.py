@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,6 +139,8 @@ def find_root(start: Path | None = None) -> Path:
     """The root of the project holding ``start`` (default: the current folder): the git top level;
     outside git, the nearest folder from ``start`` up that holds ``pyproject.toml`` or ``.git``;
     else ``start`` itself."""
+    import subprocess  # here: with --root a run starts no process
+
     start = (start or Path.cwd()).resolve()
     try:
         out = subprocess.run(

@@ -220,7 +220,11 @@ def _scan_yaml(ci: CiFile) -> None:
         return
     y = YamlSource(ci.text, ci.path)
     ci.yaml = y
-    owners: list[dict[int, set[str]]] = []
+    shell = _shell_nodes(y.documents)
+    runs = [sc for sc in y.scalars() if id(sc.node) in shell and sc.node.tag == "tag:yaml.org,2002:str"
+            and ("pytest" in sc.value or "py.test" in sc.value)]
+    targets = {id(sc.node) for sc in runs}
+    owners: list[dict[int, set[str]]] = []  # per document: pytest scalar -> the jobs that reach it
     for root in y.documents:
         jobs, commands = _yaml_jobs(y, root, ci.kind)
         ci.job_names.update(jobs)
@@ -230,21 +234,15 @@ def _scan_yaml(ci: CiFile) -> None:
             reach = y.reachable(node)
             for cmd in used_commands(y, node, commands):
                 reach |= y.reachable(commands[cmd])
-            for nid in reach:
+            for nid in reach & targets:
                 own.setdefault(nid, set()).add(name)
         owners.append(own)
-    shell = _shell_nodes(y.documents)
-    for sc in y.scalars():
-        if sc.node.tag != "tag:yaml.org,2002:str" or id(sc.node) not in shell:
-            continue
-        value = sc.value
-        if "pytest" not in value and "py.test" not in value:
-            continue
+    for sc in runs:
         container = ("", "")
         if len(sc.path) >= 2 and sc.path[0] in ("jobs", "commands") and isinstance(sc.path[1], str):
             container = ("job" if sc.path[0] == "jobs" else "command", sc.path[1])
         jobs_of = tuple(sorted(owners[sc.doc].get(id(sc.node), ())))
-        for inv in find_invocations(value):
+        for inv in find_invocations(sc.value):
             ci.sites.append(Site(ci.path, ci.kind, inv, sc.value_line(inv.start), jobs_of, container, sc, sc.doc))
 
 
