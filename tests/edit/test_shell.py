@@ -45,7 +45,7 @@ def test_word_values_are_what_a_posix_shell_splits(text: str) -> None:
 
 
 @pytest.mark.parametrize(("text", "values"), [
-    ('pip install "pytest==7.3.1" "pytest-cov==5.0.0"', ["pip", "install", "pytest==7.3.1", "pytest-cov==5.0.0"]),
+    ('uv add "pytest==7.3.1" "pytest-cov==5.0.0"', ["uv", "add", "pytest==7.3.1", "pytest-cov==5.0.0"]),
     ('echo "a $(date "+%s") b" x', ["echo", 'a $(date "+%s") b', "x"]),
     ('echo "tab\\"q\\\\ $HOME"', ["echo", 'tab"q\\ $HOME']),
     ("python -m pytest -n 8 2>&1 | tee out", ["python", "-m", "pytest", "-n", "8", "1", "tee", "out"]),
