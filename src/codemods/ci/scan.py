@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -316,10 +315,7 @@ def _scan_tox(ci: CiFile) -> None:
 
 def _scan_pyproject(ci: CiFile) -> None:
     """``[tool.pytest.ini_options] addopts`` (or pytest 9's ``[tool.pytest]``) as one invocation."""
-    if sys.version_info >= (3, 11):  # imported here: most CI files are YAML
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
+    from codemods.core import tomlread as tomllib
 
     try:
         data = tomllib.loads(ci.text)

@@ -9,16 +9,10 @@ list) through tomlkit, keeping its quote style and layout, and checked to change
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass
 from typing import Any
 
 from codemods.ci.scan import CiFile, scan_file
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 __all__ = ["Splice", "apply_splices"]
 
@@ -87,6 +81,8 @@ def _apply_addopts(ci: CiFile, splices: list[Splice]) -> str:
         expected: Any = new_value
     else:
         expected = _edit_list(old, [str(a) for a in old], splices, ci.path)
+    from codemods.core import tomlread as tomllib
+
     new_text = tomlkit.dumps(doc)
     before, after = tomllib.loads(ci.text), tomllib.loads(new_text)
     for data in (before, after):

@@ -9,17 +9,12 @@ An unknown key is an error that names it.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from codemods.core import tomlread as tomllib
 from codemods.errors import ConfigError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 GLOBAL_KEYS = {
     "include": list,

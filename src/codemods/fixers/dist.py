@@ -11,7 +11,6 @@ together: that pair silently does not group (pytest-xdist #1386).
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -19,17 +18,13 @@ from typing import ClassVar
 from codemods.ci.collect import ci_files_to_edit
 from codemods.ci.scan import CiFile, Site, line_at
 from codemods.ci.splice import Splice, apply_splices
+from codemods.core import tomlread as tomllib
 from codemods.core.context import Context
 from codemods.core.contract import DemoSpec, RepoFixer
 from codemods.core.options import option, split_list
 from codemods.core.plan import Edit
 from codemods.errors import FileFailure, StabfixError
 from codemods.testsuite.invocations import Invocation
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 #: a mark use, not a mention in a docstring: `xdist_group(` (pytest.mark.xdist_group("name"))
 _MARK = re.compile(rb"\bxdist_group\s*\(")

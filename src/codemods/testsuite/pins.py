@@ -8,16 +8,12 @@ not group with ``--dist loadgroup``: pytest-xdist #1386) and to detect which plu
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from codemods.core import tomlread as tomllib
 
 if TYPE_CHECKING:
     from packaging.requirements import Requirement

@@ -15,17 +15,12 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from codemods.core import tomlread as tomllib
 from codemods.errors import StabfixError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 DEFAULT_PREFIX = "litellm_"
 PROTECTED = ("main", "master")
