@@ -26,6 +26,7 @@ fixture never gets a narrower-scoped dependency. Added imports are merged, sorte
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -43,15 +44,17 @@ from codemods.fixers.auth.pattern import (
 )
 from codemods.testsuite.junit import (
     NodeIndex,
-    line_of,
     load_selection,
     nodeid_for,
     report_unmatched,
 )
 
 if TYPE_CHECKING:
+    import ast
+
     import libcst as cst
 
+    from codemods.fixers.auth.astnodes import ModuleSource
     from codemods.fixers.auth.routes import RouteTable
     from codemods.testsuite.nodeids import NodeId
 
@@ -84,7 +87,8 @@ def _is_test_module(ctx: Context, f: Path) -> bool:
 
 @dataclass
 class _Plan:
-    """What one module needs: the tests to change (by node identity) and the skipped ones."""
+    """What one module needs: the tests to change (by their place in :func:`iter_tests`' walk) and
+    the skipped ones."""
 
     targets: dict[int, str]
     skipped: list[tuple[str, str]]
@@ -184,60 +188,48 @@ class AuthFixer(UsesPattern, FileFixer):
 
     # -- one file --------------------------------------------------------------------------------
     def fix(self, source: SourceFile) -> Outcome:
-        from codemods.edit.pyimports import Imports, ensure_import, has_import, parse_module
-        from codemods.fixers.auth.codegen import (
-            FunctionRewriter,
-            ModuleNames,
-            add_imports,
-            add_param,
-            fit_signature,
-            fixture_code,
-            insert_fixture,
-            module_names,
-            wrap_function_body,
-        )
+        # the analysis (targets, every skip reason) reads an ast tree; only a module that gets an
+        # edit is parsed with libcst, below
         from codemods.fixers.auth.coverage import (
             Coverage,
             conftest_scopes,
             iter_tests,
-            note_source,
             patches_dependency,
             scope_of,
             shadowed,
         )
+        from codemods.fixers.auth.names import ModuleNames, module_names
         from codemods.fixers.auth.reach import (
             App,
             ModuleApps,
             called_in_module,
-            class_env,
             expects_refusal,
         )
         from codemods.testsuite.nodeids import selects
 
         pattern = self.pattern
         nodes = self.index.for_file(source.rel) if self.index is not None else None
-        module = parse_module(source.text)
-        imports = Imports(module)
-        note_source(imports, source.text)
-        mscope = scope_of(module.body, imports, pattern)
-        cov = Coverage(mscope, conftest_scopes(source.path, self.root, pattern), imports, pattern)
+        mod = _parse_ast(source.text)
+        mscope = scope_of(mod.tree.body, mod, pattern)
+        cov = Coverage(mscope, conftest_scopes(source.path, self.root, pattern), mod, pattern)
         fixture_style = self.options.style == "fixture"
         # without a selection, only modules tied to the configured app (here or in a conftest.py)
         mentions_app = nodes is not None or self.mentions_app(source)
 
         plan = _Plan({}, [])
-        apps = ModuleApps(module, imports, pattern, routes=self.routes)
+        apps = ModuleApps(mod, pattern, routes=self.routes)
         mscope.apps = apps
         target_apps: dict[int, App] = {}
         names_for: dict[App, ModuleNames] = {}
 
         def names_of(app: App) -> ModuleNames:
             if app not in names_for:
-                names_for[app] = module_names(imports, pattern, app_expr=app.name if app.kind == "local" else None)
+                names_for[app] = module_names(mod, pattern, app_expr=app.name if app.kind == "local" else None)
             return names_for[app]
 
-        for func, classes, scopes in iter_tests(module.body, imports=imports, pattern=pattern):
-            name = func.name.value
+        # a test is named by its place in the walk (the libcst walk of the edit finds it there)
+        for index, (func, classes, scopes) in enumerate(iter_tests(mod.tree.body, mod=mod, pattern=pattern)):
+            name = func.name
             nodeid = nodeid_for(source.rel, classes, name)
             if nodes is not None:
                 if not selects(nodes, classes, name):
@@ -245,22 +237,19 @@ class AuthFixer(UsesPattern, FileFixer):
             elif not mentions_app:
                 continue
             reason = cov.covered_by(func, scopes, classes)
-            if reason is None and patches_dependency(func, imports, pattern):
+            if reason is None and patches_dependency(func, mod, pattern):
                 reason = ("it patches the auth dependency with unittest.mock, which FastAPI ignores: "
                           "run `stabfix apply auth-unpatch`")
             reach = cov.reach(func, scopes) if reason is None else None
             if reach is not None and reach.app is None:
                 reason = f"no request reaches the auth dependency: {reach.reason}"
             if reason is None:
-                methods = {}
-                for sc in scopes:
-                    methods.update(class_env(sc.body, apps)[1])
-                refusal = expects_refusal(func, apps, methods)
+                refusal = expects_refusal(func, apps, cov.class_methods(scopes))
                 if refusal is not None:
                     reason = f"expects a refusal: {refusal}"
-            if reason is None and fixture_style and name in called_in_module(module):
+            if reason is None and fixture_style and name in called_in_module(mod):
                 reason = "it is called directly in the module (adding a fixture parameter would break that call); use --style wrap"
-            if reason is None and _only_docstring(func):
+            if reason is None and _only_docstring(func, mod):
                 reason = "its body is only a docstring"
             assert reach is None or reason is not None or reach.app is not None
             app = reach.app if reach is not None else None
@@ -272,8 +261,8 @@ class AuthFixer(UsesPattern, FileFixer):
                 plan.skipped.append((nodeid, reason))
                 continue
             assert app is not None
-            plan.targets[id(func)] = nodeid
-            target_apps[id(func)] = app
+            plan.targets[index] = nodeid
+            target_apps[index] = app
 
         fixture_app: App | None = None
         if fixture_style and target_apps:
@@ -288,7 +277,8 @@ class AuthFixer(UsesPattern, FileFixer):
                     del target_apps[fid]
 
         skip_text = "; ".join(f"{n}: {r}" for n, r in plan.skipped)
-        skip_edits = [Edit(f"skipped {n}: {r}", line_of(source.text, n.rsplit("::", 1)[-1]), kind="skipped",
+        def_line = _def_lines(source.text)
+        skip_edits = [Edit(f"skipped {n}: {r}", def_line.get(n.rsplit("::", 1)[-1]), kind="skipped",
                            data={"nodeid": n}) for n, r in plan.skipped]
         if not plan.targets:
             if plan.skipped:
@@ -313,20 +303,38 @@ class AuthFixer(UsesPattern, FileFixer):
             if add_module_fixture:
                 names = names_of(App("proxy", "", True))
 
+        from codemods.edit.pyimports import ensure_import, has_import, parse_module
+        from codemods.fixers.auth.codegen import (
+            FunctionRewriter,
+            add_imports,
+            add_param,
+            fit_signature,
+            fixture_code,
+            insert_fixture,
+            iter_test_defs,
+            wrap_function_body,
+        )
+
         targets = plan.targets
         style = self.options.style
         fixture_name = pattern.fixture_name
+        module = parse_module(source.text)
+        # the same walk over the libcst tree: the n-th test there is the n-th test of the analysis
+        where = {id(f): i for i, (f, _) in enumerate(iter_test_defs(module.body)) if i in targets}
 
         step = len(module.default_indent.expandtabs())
+        # a backslash at a line's end (a continuation, a comment's last character) is in the text
+        continuations = "\\\n" in source.text or "\\\r" in source.text
 
         def rewrite(original: cst.FunctionDef, updated: cst.FunctionDef, depth: int) -> cst.FunctionDef:
             # tests live at module and class level (``depth``: the classes around the test)
-            if id(original) not in targets:
+            index = where.get(id(original))
+            if index is None:
                 return updated
             if style == "fixture":
                 return fit_signature(add_param(updated, fixture_name), pattern.line_length, column=depth * step)
-            return wrap_function_body(updated, names_of(target_apps[id(original)]), pattern, module,
-                                      depth=depth + 1)
+            return wrap_function_body(updated, names_of(target_apps[index]), pattern, module,
+                                      depth=depth + 1, continuations=continuations)
 
         new_module = module.visit(FunctionRewriter(rewrite))
         if add_module_fixture and names is not None:
@@ -343,7 +351,7 @@ class AuthFixer(UsesPattern, FileFixer):
         what = {"wrap": "wrapped in the auth override",
                 "fixture": f"now request fixture `{fixture_name}`"}[style]
         edits = [
-            Edit(f"{nid}: {what}", line_of(source.text, nid.rsplit("::", 1)[-1]), kind="auth-override",
+            Edit(f"{nid}: {what}", def_line.get(nid.rsplit("::", 1)[-1]), kind="auth-override",
                  data={"nodeid": nid, "style": style, **({"conftest": conftest_rel} if conftest_rel else {})})
             for nid in targets.values()
         ]
@@ -381,18 +389,20 @@ class AuthFixer(UsesPattern, FileFixer):
             add_imports,
             fixture_code,
             insert_fixture,
-            module_names,
             new_conftest,
         )
         from codemods.fixers.auth.coverage import scope_of
+        from codemods.fixers.auth.names import module_names
 
         pattern = self.pattern
         name = pattern.fixture_name
         source = None
+        defined: set[str] = set()  # the conftest's fixtures
         try:
             if (ctx.root / rel).exists():
                 source = ctx.read(rel)
                 module = parse_module(source.text)
+                defined = set(scope_of(*_body_of(source.text), pattern).fixtures)
             else:
                 module = cst.parse_module("")
         except FileFailure as exc:
@@ -400,7 +410,7 @@ class AuthFixer(UsesPattern, FileFixer):
             return _result_for(ctx, rel)
         imports = Imports(module)
         edit = Edit(f"added fixture `{name}` (sets the auth override, pops it after yield)", kind="auth-fixture")
-        if name in scope_of(module.body, imports, pattern).fixtures:
+        if name in defined:
             ctx.mark(rel, "unchanged", f"fixture `{name}` is there already")
         elif source is None:
             ctx.propose_create(rel, new_conftest(module_names(imports, pattern), pattern),
@@ -427,11 +437,48 @@ def _rel_to_root(path: Path, root: Path) -> str:
     return path.resolve().relative_to(root.resolve()).as_posix()
 
 
-def _only_docstring(func: cst.FunctionDef) -> bool:
-    import libcst as cst
+#: a ``def`` line, as :func:`~codemods.testsuite.junit.line_of` finds one
+_DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+(\w+)", re.MULTILINE)
 
-    from codemods.edit.pyimports import is_docstring
+
+def _def_lines(text: str) -> dict[str, int]:
+    """1-based line of the first ``def name`` of every name in ``text``: what
+    :func:`~codemods.testsuite.junit.line_of` gives for each, in one pass."""
+    out: dict[str, int] = {}
+    line, pos = 1, 0
+    for m in _DEF.finditer(text):
+        if m.group(1) not in out:
+            line += text.count("\n", pos, m.start())
+            pos = m.start()
+            out[m.group(1)] = line
+    return out
+
+
+def _parse_ast(text: str) -> ModuleSource:
+    """The module for the analysis; one :mod:`ast` cannot parse gets libcst's verdict (the file's
+    :class:`~codemods.errors.FileFailure`, as before), else ast's."""
+    from codemods.fixers.auth.astnodes import ModuleSource
+
+    try:
+        return ModuleSource(text)
+    except (SyntaxError, ValueError) as exc:
+        from codemods.edit.pyimports import parse_module, syntax_failure
+
+        parse_module(text)  # raises the file's failure when libcst cannot parse it either
+        line = exc.lineno if isinstance(exc, SyntaxError) else None
+        raise syntax_failure(text, str(getattr(exc, "msg", exc)), line) from None
+
+
+def _body_of(text: str) -> tuple[list[ast.stmt], ModuleSource]:
+    """A conftest's statements and module, for :func:`~codemods.fixers.auth.coverage.scope_of`."""
+    mod = _parse_ast(text)
+    return mod.tree.body, mod
+
+
+def _only_docstring(func: ast.FunctionDef | ast.AsyncFunctionDef, mod: ModuleSource) -> bool:
+    """The body is one docstring on its own line (libcst: ``is_docstring``, an indented block)."""
+    import ast
 
     body = func.body
-    stmts = list(body.body) if isinstance(body, cst.IndentedBlock) else []
-    return len(stmts) == 1 and is_docstring(stmts[0])
+    return len(body) == 1 and mod.indented(body) and isinstance(body[0], ast.Expr) and \
+        isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, (str, bytes))

@@ -1,137 +1,37 @@
 """Code generation for the ``auth`` fixers: the override statements and where they go.
 
-* :class:`ModuleNames` / :func:`module_names` — how one module can refer to the app, the dependency
-  and the identity factory given its imports (``app`` vs ``ps.app``, a directly imported
-  ``user_api_key_auth``), and which imports must be added; :func:`add_imports` adds them (through
-  :mod:`codemods.edit.pyimports`: merged into an existing ``from`` import when there is one).
+* :func:`add_imports` adds the imports :func:`~codemods.fixers.auth.names.module_names` found
+  missing (through :mod:`codemods.edit.pyimports`: merged into an existing ``from`` import when
+  there is one).
 * :func:`override_code`, :func:`pop_code`, :func:`fixture_code` — the pattern as source text.
 * :func:`wrap_function_body` / :func:`wrap_statements` — override / ``try:`` body / ``finally:`` pop,
   comments and docstring kept in place; :func:`add_param`, :func:`insert_fixture` and
-  :func:`new_conftest` for the fixture style.
+  :func:`new_conftest` for the fixture style; :func:`iter_test_defs` finds the tests in the libcst
+  tree in the order the :mod:`ast` analysis saw them.
 
-Imports libcst: the fixers import this module inside ``fix``.
+Imports libcst: the fixers import this module inside ``fix``, for the modules that get an edit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+import functools
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
 from codemods.edit.pyimports import (
-    Imports,
+    dotted_name,
     ensure_from_import,
     ensure_import,
     header_end,
     is_docstring,
 )
-from codemods.fixers.auth.pattern import split_target
+from codemods.fixers.auth.names import ModuleNames
 
 if TYPE_CHECKING:
     from codemods.edit.importorder import ImportOrder
     from codemods.fixers.auth.pattern import AuthPattern
-
-
-@dataclass
-class ModuleNames:
-    """The expressions a module uses for the pattern, and the imports still to add."""
-
-    app: str
-    dep: str
-    identity: str
-    role_enum: str | None
-    from_imports: dict[str, list[str]] = field(default_factory=dict)  # module -> names to add
-    module_imports: list[tuple[str, str]] = field(default_factory=list)  # (module, alias)
-
-    def override_value(self, pattern: AuthPattern) -> str:
-        """``lambda: UserAPIKeyAuth(user_role=..., user_id="...")`` as source text."""
-        args = []
-        if pattern.role_arg and pattern.role and self.role_enum:
-            args.append(f"{pattern.role_arg}={self.role_enum}.{pattern.role}")
-        if pattern.user_id_arg:
-            args.append(f"{pattern.user_id_arg}={_string_literal(pattern.user_id)}")
-        return f"lambda: {self.identity}({', '.join(args)})"
-
-
-def _string_literal(value: str) -> str:
-    """A double-quoted Python string literal (as black/ruff format it)."""
-    if '"' in value or "\\" in value or not value.isprintable():
-        return repr(value)
-    return f'"{value}"'
-
-
-def module_names(imports: Imports, pattern: AuthPattern, *, need_identity: bool = True,
-                 app_expr: str | None = None) -> ModuleNames:
-    """Decide the expressions for this module, adding imports only where none can be reused.
-
-    ``app_expr``: the module's own app (``app = FastAPI()``) the override goes on; the dependency is
-    then imported from its own module (the first alias), never from the configured app's module."""
-    from_add: dict[str, list[str]] = {}
-    mod_add: list[tuple[str, str]] = []
-    taken = set(imports.bound)
-
-    def via_from(module: str, attr: str) -> str:
-        bound = imports.names.get(attr)
-        if bound is not None and bound.rsplit(".", 1)[-1] == attr and \
-                bound.split(".", 1)[0] == module.split(".", 1)[0]:
-            return attr  # the same name re-exported by another module of the package
-        if attr not in taken:
-            from_add.setdefault(module, []).append(attr)
-            taken.add(attr)
-            return attr
-        return via_alias(module, attr)
-
-    def via_alias(module: str, attr: str) -> str:
-        for local, q in imports.names.items():
-            if q == module:
-                return f"{local}.{attr}"
-        for m, alias in mod_add:
-            if m == module:
-                return f"{alias}.{attr}"
-        # the alias is the app module's; another module gets its own name (`ps` is proxy_server's)
-        if module == pattern.app_target[0]:
-            base = pattern.module_alias
-        else:
-            parts = [p.strip("_") for p in module.split(".") if p.strip("_")]
-            base = "_".join(parts[-2:]) if len(parts) > 1 else (parts[0] if parts else "mod")
-        alias = base
-        n = 1
-        while alias in taken:
-            n += 1
-            alias = f"{base}{n}"
-        taken.add(alias)
-        mod_add.append((module, alias))
-        return f"{alias}.{attr}"
-
-    app_mod, app_attr = pattern.app_target
-    dep_mod, dep_attr = pattern.dep_target
-    if app_expr is not None:
-        app = app_expr
-        own = [split_target(a) for a in pattern.dependency_aliases if split_target(a)[0] != app_mod]
-        if own:
-            dep_mod, dep_attr = own[0]
-        dep = imports.local_for(dep_mod, dep_attr, pattern.dep_qualnames)
-        if dep is not None and dep.split(".", 1)[0] in imports.names and \
-                imports.names[dep.split(".", 1)[0]] == app_mod:
-            dep = None  # reached through the proxy's module: import it from its own instead
-        if dep is None:
-            dep = via_from(dep_mod, dep_attr)
-    else:
-        app = imports.local_for(app_mod, app_attr) or via_from(app_mod, app_attr)
-        dep = imports.local_for(dep_mod, dep_attr, pattern.dep_qualnames)
-        if dep is None:
-            dep = via_from(dep_mod, dep_attr)
-    identity = role = ""
-    if need_identity:
-        id_mod, id_attr = split_target(pattern.identity)
-        identity = imports.local_for(id_mod, id_attr) or via_from(id_mod, id_attr)
-        if pattern.role_enum and pattern.role_arg and pattern.role:
-            r_mod, r_attr = split_target(pattern.role_enum)
-            role = imports.local_for(r_mod, r_attr) or via_from(r_mod, r_attr)
-    from_sorted = {mod: sorted(attrs) for mod, attrs in from_add.items()}
-    return ModuleNames(app, dep, identity, role or None, from_sorted, mod_add)
 
 
 def add_imports(module: cst.Module, names: ModuleNames, *, order: ImportOrder | None = None,
@@ -252,9 +152,15 @@ def pop_code(names: ModuleNames, pattern: AuthPattern | None = None, column: int
 
 
 def parse_statements(code: str, module: cst.Module) -> list[cst.BaseStatement]:
-    """Statements parsed with the module's own newline and indentation."""
-    parsed = cst.parse_module(code, config=module.config_for_parsing)
-    return list(parsed.body)
+    """Statements parsed with the module's own newline and indentation (libcst nodes are
+    immutable: the same override statements are parsed once per run)."""
+    return list(_parse_statements(code, module.encoding, module.default_indent, module.default_newline))
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_statements(code: str, encoding: str, indent: str, newline: str) -> tuple[cst.BaseStatement, ...]:
+    config = cst.PartialParserConfig(encoding=encoding, default_indent=indent, default_newline=newline)
+    return tuple(cst.parse_module(code, config=config).body)
 
 
 def body_block(func: cst.FunctionDef | cst.With, module: cst.Module) -> cst.IndentedBlock:
@@ -270,17 +176,18 @@ def body_block(func: cst.FunctionDef | cst.With, module: cst.Module) -> cst.Inde
 def wrap_statements(
     stmts: Sequence[cst.BaseStatement], footer: Sequence[cst.EmptyLine], names: ModuleNames,
     pattern: AuthPattern, module: cst.Module, value: str | None = None, indent: str | None = None,
-    column: int = 4, shift: bool = True,
+    column: int = 4, shift: bool = True, continuations: bool = True,
 ) -> list[cst.BaseStatement]:
     """``override`` + ``try: <stmts> finally: pop``: the statements keep their comments and order;
-    their continuation lines move with them. ``column``: where the override starts."""
+    their continuation lines move with them. ``column``: where the override starts;
+    ``continuations=False``: the module's text holds no backslash continuation (none to move)."""
     step = len((indent if indent is not None else module.default_indent).expandtabs())
     override = parse_statements(override_code(names, pattern, value, column), module)
     pop = parse_statements(pop_code(names, pattern, column + step), module)
     if shift:  # the statements move one level deeper
         more = indent if indent is not None else module.default_indent
-        stmts = [split_pushed_lines(reindent_continuations(s, more), pattern.line_length, column + step, step)
-                 for s in stmts]
+        stmts = [split_pushed_lines(reindent_continuations(s, more) if continuations else s,
+                                    pattern.line_length, column + step, step) for s in stmts]
     try_node = cst.Try(
         body=cst.IndentedBlock(body=list(stmts), footer=list(footer), indent=indent),
         finalbody=cst.Finally(body=cst.IndentedBlock(body=pop, indent=indent)),
@@ -434,9 +341,11 @@ def _is_scope_decl(stmt: cst.CSTNode) -> bool:
 
 
 def wrap_function_body(func: cst.FunctionDef, names: ModuleNames, pattern: AuthPattern,
-                       module: cst.Module, value: str | None = None, depth: int = 1) -> cst.FunctionDef:
+                       module: cst.Module, value: str | None = None, depth: int = 1,
+                       continuations: bool = True) -> cst.FunctionDef:
     """Wrap a test's body in the override pattern; the docstring and ``global``/``nonlocal``
-    declarations stay first. ``depth``: the body's indentation level (1 for a module-level test)."""
+    declarations stay first. ``depth``: the body's indentation level (1 for a module-level test);
+    ``continuations``: as :func:`wrap_statements` takes it."""
     block = body_block(func, module)
     stmts = list(block.body)
     head: list[cst.BaseStatement] = []
@@ -453,7 +362,7 @@ def wrap_function_body(func: cst.FunctionDef, names: ModuleNames, pattern: AuthP
         stmts[0] = first.with_changes(leading_lines=[])
     step = len((block.indent if block.indent is not None else module.default_indent).expandtabs())
     wrapped = wrap_statements(stmts, block.footer, names, pattern, module, value, indent=block.indent,
-                              column=depth * step)
+                              column=depth * step, continuations=continuations)
     wrapped[0] = wrapped[0].with_changes(leading_lines=leading)
     new_block = block.with_changes(body=[*head, *wrapped], footer=[])
     return func.with_changes(body=new_block)
@@ -578,3 +487,19 @@ def new_conftest(names: ModuleNames, pattern: AuthPattern) -> str:
     lines += [f"import {mod} as {alias}" for mod, alias in names.module_imports]
     lines += [f"from {mod} import {', '.join(sorted(attrs))}" for mod, attrs in sorted(names.from_imports.items())]
     return "\n".join(lines) + "\n\n\n" + fixture_code(names, pattern, "pytest")
+
+
+def iter_test_defs(body: Sequence[cst.BaseStatement], classes: tuple[str, ...] = ()
+                   ) -> Iterator[tuple[cst.FunctionDef, tuple[str, ...]]]:
+    """``(func, classes)`` of the pytest-collected functions and methods of a libcst tree (fixtures
+    are not tests, whatever their name), in the order of
+    :func:`codemods.fixers.auth.coverage.iter_tests` on the same module's :mod:`ast` tree."""
+    for stmt in body:
+        if isinstance(stmt, cst.FunctionDef) and stmt.name.value.startswith("test"):
+            if not any((dotted_name(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator)
+                        or "").rsplit(".", 1)[-1] == "fixture" for d in stmt.decorators):
+                yield stmt, classes
+        elif isinstance(stmt, cst.ClassDef) and stmt.name.value.startswith("Test") and isinstance(
+            stmt.body, cst.IndentedBlock
+        ):
+            yield from iter_test_defs(stmt.body.body, (*classes, stmt.name.value))

@@ -1,4 +1,4 @@
-"""Override detection and coverage for the ``auth`` fixers: is a test already covered?
+"""Override detection and coverage for the ``auth`` fixer: is a test already covered?
 
 * Detection — :func:`sets_override` finds an existing override in any node (any import spelling of
   the dependency, ``[...] =``, ``.update({...})``, ``dependency_overrides = {...}``);
@@ -7,113 +7,83 @@
   module or class body; :func:`conftest_scopes` does it for every ``conftest.py`` up the tree (cached).
 * :class:`Coverage` decides whether a test is already covered: by its body, a fixture it requests
   (transitively), an autouse fixture of its class / module / any ``conftest.py`` up the tree, or its
-  class's ``setup_method``; and whether it exercises the app at all (a client, client calls).
+  class's ``setup_method``; and which app its requests reach (:mod:`codemods.fixers.auth.reach`).
 * :func:`iter_tests` walks the pytest-collected tests with their class scopes; :func:`shadowed`
   finds a test that binds a name the override needs.
 
-Imports libcst: the fixers import this module inside ``fix``.
+Works on :mod:`ast` trees (:class:`~codemods.fixers.auth.astnodes.ModuleSource`); imports no libcst.
 """
 
 from __future__ import annotations
 
+import ast
 import functools
-import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import libcst as cst
-
-from codemods.edit.pyimports import Imports, dotted_name
-from codemods.fixers.auth.reach import NO_CALLS, HandDispatch
+from codemods.fixers.auth.astnodes import (
+    FUNCS,
+    TRY,
+    AnyFunc,
+    ModuleSource,
+    call_args,
+    dotted,
+    kwarg,
+    string_value,
+    walk,
+)
+from codemods.fixers.auth.pattern import PATCH_FUNCS
 
 if TYPE_CHECKING:
-    from codemods.fixers.auth.codegen import ModuleNames
+    from codemods.fixers.auth.names import ModuleNames
     from codemods.fixers.auth.pattern import AuthPattern
     from codemods.fixers.auth.reach import ModuleApps, Reach
 
-HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request", "stream"})
-CLIENT_FACTORIES = frozenset({"TestClient", "AsyncClient"})
-PATCH_FUNCS = frozenset({"patch", "patch.object", "mock.patch", "mock.patch.object",
-                         "unittest.mock.patch", "unittest.mock.patch.object"})
+
+Node = ast.AST | Sequence[ast.stmt]  # a node, or a block's statements (a function's body)
 
 
 # -- per-module memo -------------------------------------------------------------------------------
 
 
-class _Facts:
-    """One module's detection results, computed once per node (libcst nodes are immutable and hash by
-    identity), and what its text rules out: no ``dependency_overrides`` in the text, no override;
-    no ``patch``, no ``unittest.mock`` patch (every name in :data:`PATCH_FUNCS` contains it)."""
-
-    def __init__(self) -> None:
-        self.no_overrides = False
-        self.no_patch = False
-        self.sets: dict[tuple[cst.CSTNode, AuthPattern], bool] = {}
-        self.local: dict[cst.CSTNode, dict[str, str]] = {}
-        self.patches: dict[tuple[cst.CSTNode, AuthPattern], bool] = {}
-        self.param_keys: dict[cst.CSTNode, set[int]] = {}
-
-
-#: keyed by the module's :class:`Imports` (one per parsed module; its nodes come with it)
-_FACTS: weakref.WeakKeyDictionary[Imports, _Facts] = weakref.WeakKeyDictionary()
-
-
-def _facts(imports: Imports) -> _Facts:
-    f = _FACTS.get(imports)
-    if f is None:
-        f = _FACTS[imports] = _Facts()
-    return f
-
-
-def note_source(imports: Imports, text: str) -> None:
-    """Tell the detection what the module's text rules out (``imports`` is that module's), so that
-    the walks that could only find what is not in the text are skipped."""
-    f = _facts(imports)
-    f.no_overrides = "dependency_overrides" not in text
-    f.no_patch = "patch" not in text
+def _memo(mod: ModuleSource, kind: str, node: object, compute: Callable[[], Any]) -> Any:
+    """``compute()`` once per (kind, node) of the module (the node is kept: its id stays its own)."""
+    key = (kind, id(node))
+    got = mod.memo.get(key)
+    if got is None:
+        got = mod.memo[key] = (node, compute())
+    return got[1]
 
 
 # -- detection ---------------------------------------------------------------------------------------
 
 
-def _is_overrides(node: cst.BaseExpression) -> bool:
-    return isinstance(node, cst.Attribute) and node.attr.value == "dependency_overrides"
+def _is_overrides(node: ast.AST) -> bool:
+    return isinstance(node, ast.Attribute) and node.attr == "dependency_overrides"
 
 
-def local_imports(node: cst.CSTNode) -> dict[str, str]:
+def local_imports(node: Node) -> dict[str, str]:
     """``{local name: qualified name}`` of the imports inside a function (LiteLLM's tests import
     ``proxy_server`` inside fixtures, after a conftest reloaded it)."""
     out: dict[str, str] = {}
-
-    class V(cst.CSTVisitor):
-        def on_visit(self, n: cst.CSTNode) -> bool:
-            # imports are statements: no expression holds one
-            return not isinstance(n, cst.BaseExpression) and super().on_visit(n)
-
-        def visit_Import(self, n: cst.Import) -> None:
+    for n in walk(node, lambda x: isinstance(x, ast.expr)):  # imports are statements
+        if isinstance(n, ast.Import):
             for a in n.names:
-                full = dotted_name(a.name) or ""
-                if a.asname is not None and isinstance(a.asname.name, cst.Name):
-                    out[a.asname.name.value] = full
-
-        def visit_ImportFrom(self, n: cst.ImportFrom) -> None:
-            if n.relative or n.module is None or isinstance(n.names, cst.ImportStar):
-                return
-            mod = dotted_name(n.module) or ""
+                if a.asname is not None:
+                    out[a.asname] = a.name
+        elif isinstance(n, ast.ImportFrom):
+            if n.level or n.module is None or n.names[0].name == "*":
+                continue
             for a in n.names:
-                name = dotted_name(a.name) or ""
-                local = a.asname.name.value if a.asname is not None and isinstance(a.asname.name, cst.Name) else name
-                out[local] = f"{mod}.{name}"
-
-    node.visit(V())
+                out[a.asname or a.name] = f"{n.module}.{a.name}"
     return out
 
 
-def resolve_local(node: cst.BaseExpression, local: dict[str, str]) -> str | None:
+def resolve_local(node: ast.AST, local: dict[str, str]) -> str | None:
     """Qualified name of a Name/Attribute chain through function-local imports (None: not one)."""
-    d = dotted_name(node)
+    d = dotted(node)
     if d is None:
         return None
     head, _, rest = d.partition(".")
@@ -122,305 +92,193 @@ def resolve_local(node: cst.BaseExpression, local: dict[str, str]) -> str | None
     return None
 
 
-class _OverrideFinder(HandDispatch):
-    def __init__(self, imports: Imports, pattern: AuthPattern) -> None:
-        self.imports = imports
+def _subscript_keys(node: ast.Subscript) -> list[ast.expr]:
+    """The index expressions of ``x[a]`` / ``x[a, b]`` (slices are not keys)."""
+    s = node.slice
+    items = s.elts if isinstance(s, ast.Tuple) else [s]
+    return [i for i in items if not isinstance(i, ast.Slice)]
+
+
+class _OverrideFinder:
+    def __init__(self, mod: ModuleSource, pattern: AuthPattern, local: dict[str, str] | None = None) -> None:
+        self.mod = mod
         self.pattern = pattern
-        self.found = False
-        self.local: dict[str, str] = {}  # imports inside the node scanned
+        self.local = local or {}  # imports inside the node scanned
 
-    # only assignments and calls matter, and names, literals, whitespace hold neither
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        t = type(node)
-        if t is cst.Assign:
-            self.visit_Assign(node)  # type: ignore[arg-type]
-        elif t is cst.Call:
-            self.visit_Call(node)  # type: ignore[arg-type]
-        return t not in NO_CALLS
-
-    def is_dep(self, node: cst.BaseExpression) -> bool:
-        q = resolve_local(node, self.local) or self.imports.resolve(node)
+    def is_dep(self, node: ast.AST) -> bool:
+        q = resolve_local(node, self.local) or self.mod.resolve(node)
         if q is not None and q in self.pattern.dep_qualnames:
             return True
-        d = dotted_name(node)
+        d = dotted(node)
         return d is not None and d.rsplit(".", 1)[-1] == self.pattern.dep_attr
 
-    def _check_target(self, target: cst.BaseExpression) -> None:
-        if isinstance(target, cst.Subscript) and _is_overrides(target.value):
-            for el in target.slice:
-                if isinstance(el.slice, cst.Index) and self.is_dep(el.slice.value):
-                    self.found = True
-        if _is_overrides(target):
-            self.found = True  # `app.dependency_overrides = {...}` replaces them all
+    def _target(self, target: ast.AST) -> bool:
+        if isinstance(target, ast.Subscript) and _is_overrides(target.value) and \
+                any(self.is_dep(k) for k in _subscript_keys(target)):
+            return True
+        return _is_overrides(target)  # `app.dependency_overrides = {...}` replaces them all
 
-    def visit_Assign(self, node: cst.Assign) -> None:
-        for t in node.targets:
-            self._check_target(t.target)
-        if any(_is_overrides(t.target) for t in node.targets) and isinstance(node.value, cst.Dict):
-            self.found = self.found or any(
-                isinstance(e, cst.DictElement) and self.is_dep(e.key) for e in node.value.elements
-            )
+    def _assign(self, node: ast.Assign) -> bool:
+        if any(self._target(t) for t in node.targets):
+            return True
+        return any(_is_overrides(t) for t in node.targets) and isinstance(node.value, ast.Dict) and \
+            any(k is not None and self.is_dep(k) for k in node.value.keys)
 
-    def visit_Call(self, node: cst.Call) -> None:
+    def _call(self, node: ast.Call) -> bool:
         f = node.func
         # app.dependency_overrides.update({dep: ...}) / .setdefault(dep, ...) / .__setitem__(dep, ...)
-        if isinstance(f, cst.Attribute) and _is_overrides(f.value) and node.args:
-            first = node.args[0].value
-            if f.attr.value in ("setdefault", "__setitem__") and self.is_dep(first):
-                self.found = True
-            elif f.attr.value == "update" and isinstance(first, cst.Dict):
-                if any(isinstance(e, cst.DictElement) and self.is_dep(e.key) for e in first.elements):
-                    self.found = True
-            elif f.attr.value == "update":
-                for a in node.args:
-                    if a.keyword is not None and a.keyword.value == self.pattern.dep_attr:
-                        self.found = True
-
-
-def sets_override(node: cst.CSTNode, imports: Imports, pattern: AuthPattern) -> bool:
-    """True when ``node`` (a function, a class, a module) sets the auth dependency's override."""
-    facts = _facts(imports)
-    if facts.no_overrides:
+        args = call_args(node)
+        if isinstance(f, ast.Attribute) and _is_overrides(f.value) and args:
+            first = args[0][1]
+            if f.attr in ("setdefault", "__setitem__") and self.is_dep(first):
+                return True
+            if f.attr == "update" and isinstance(first, ast.Dict):
+                return any(k is not None and self.is_dep(k) for k in first.keys)
+            if f.attr == "update":
+                return any(k == self.pattern.dep_attr for k, _ in args)
         return False
-    key = (node, pattern)
-    got = facts.sets.get(key)
-    if got is None:
-        local = facts.local.get(node)
-        if local is None:
-            local = facts.local[node] = local_imports(node)
-        finder = _OverrideFinder(imports, pattern)
-        finder.local = local
-        node.visit(finder)
-        got = facts.sets[key] = finder.found
-    return got
+
+    def finds(self, node: Node) -> bool:
+        for n in walk(node):
+            t = type(n)
+            if (t is ast.Assign and self._assign(n)) or (t is ast.Call and self._call(n)):  # type: ignore[arg-type]
+                return True
+        return False
 
 
-def _writes_param_key(func: cst.FunctionDef) -> set[int]:
+def sets_override(node: Node, mod: ModuleSource, pattern: AuthPattern) -> bool:
+    """True when ``node`` (a function, its body, a statement) sets the auth dependency's override."""
+    if "dependency_overrides" not in mod.text:
+        return False
+
+    def compute() -> bool:
+        # every form names the attribute: a node whose lines do not hold it sets no override
+        if "dependency_overrides" not in mod.lines_of(node):
+            return False
+        local = _memo(mod, "local_imports", node, lambda: local_imports(node))
+        return _OverrideFinder(mod, pattern, local).finds(node)
+
+    return bool(_memo(mod, f"sets:{id(pattern)}", node, compute))
+
+
+def _writes_param_key(func: AnyFunc) -> set[int]:
     """Positions of parameters a helper uses as a key of ``dependency_overrides`` (``self`` not counted)."""
     params = [p for p in param_names(func) if p not in ("self", "cls")]
     out: set[int] = set()
-
-    class V(cst.CSTVisitor):
-        def visit_Subscript(self, node: cst.Subscript) -> None:
-            if _is_overrides(node.value):
-                for el in node.slice:
-                    if isinstance(el.slice, cst.Index) and isinstance(el.slice.value, cst.Name) and \
-                            el.slice.value.value in params:
-                        out.add(params.index(el.slice.value.value))
-
-    func.body.visit(V())
+    for n in walk(func.body):
+        if isinstance(n, ast.Subscript) and _is_overrides(n.value):
+            for k in _subscript_keys(n):
+                if isinstance(k, ast.Name) and k.id in params:
+                    out.add(params.index(k.id))
     return out
 
 
-def sets_override_deep(node: cst.CSTNode, imports: Imports, pattern: AuthPattern,
-                       helpers: dict[str, cst.FunctionDef], _seen: frozenset[str] = frozenset(),
-                       methods: dict[str, cst.FunctionDef] | None = None) -> bool:
+def sets_override_deep(node: Node, mod: ModuleSource, pattern: AuthPattern,
+                       helpers: dict[str, AnyFunc], _seen: frozenset[str] = frozenset(),
+                       methods: dict[str, AnyFunc] | None = None) -> bool:
     """:func:`sets_override`, following calls of the module's helper functions (and, with
     ``methods``, of the class's own ``self.helper(...)``): a helper that sets the override, or one that
     assigns ``dependency_overrides[param]`` called with the dependency."""
-    if sets_override(node, imports, pattern):
+    if sets_override(node, mod, pattern):
         return True
-    facts = _facts(imports)
-    if facts.no_overrides:
+    if "dependency_overrides" not in mod.text:
         return False  # no helper of the module can set one either
-    finder = _OverrideFinder(imports, pattern)
-    found = False
-
-    class V(cst.CSTVisitor):
-        def visit_Call(self, call: cst.Call) -> None:
-            nonlocal found
-            f = call.func
-            if found:
-                return
-            if isinstance(f, cst.Name) and f.value in helpers and f.value not in _seen:
-                key, helper = f.value, helpers[f.value]
-            elif isinstance(f, cst.Attribute) and isinstance(f.value, cst.Name) and \
-                    f.value.value in ("self", "cls") and methods and f.attr.value in methods and \
-                    f"self.{f.attr.value}" not in _seen:
-                key, helper = f"self.{f.attr.value}", methods[f.attr.value]
-            else:
-                return
-            if helper is node:
-                return
-            if sets_override_deep(helper, imports, pattern, helpers, _seen | {key}, methods):
-                found = True
-                return
-            keys = facts.param_keys.get(helper)
-            if keys is None:
-                keys = facts.param_keys[helper] = _writes_param_key(helper)
-            if keys:
-                pos = [a.value for a in call.args if a.keyword is None]
-                params = [p for p in param_names(helper) if p not in ("self", "cls")]
-                for i in keys:
-                    if i < len(pos) and finder.is_dep(pos[i]):
-                        found = True
-                    for a in call.args:
-                        if a.keyword is not None and a.keyword.value == params[i] and finder.is_dep(a.value):
-                            found = True
-
-    node.visit(V())
-    return found
-
-
-def _call_name(node: cst.BaseExpression) -> str | None:
-    return dotted_name(node.func) if isinstance(node, cst.Call) else None
-
-
-def is_patch_call(node: cst.BaseExpression) -> bool:
-    name = _call_name(node)
-    return name is not None and name in PATCH_FUNCS
-
-
-def patch_targets_dependency(call: cst.Call, imports: Imports, pattern: AuthPattern) -> bool:
-    """``patch("...user_api_key_auth", ...)`` or ``patch.object(x, "user_api_key_auth", ...)``."""
-    name = _call_name(call) or ""
-    args = [a for a in call.args if a.keyword is None]
-    if name.endswith("object"):
-        if len(args) >= 2 and isinstance(args[1].value, cst.SimpleString):
-            attr = args[1].value.evaluated_value
-            return attr == pattern.dep_attr
-        return False
-    target = args[0].value if args else None
-    if target is None:
-        for a in call.args:
-            if a.keyword is not None and a.keyword.value == "target":
-                target = a.value
-    if isinstance(target, cst.SimpleString):
-        value = target.evaluated_value
-        return isinstance(value, str) and (value in pattern.dep_qualnames or value.rsplit(".", 1)[-1] == pattern.dep_attr)
+    finder = _OverrideFinder(mod, pattern)
+    for call in mod.all_calls(node):
+        f = call.func
+        if isinstance(f, ast.Name) and f.id in helpers and f.id not in _seen:
+            key, helper = f.id, helpers[f.id]
+        elif isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and \
+                f.value.id in ("self", "cls") and methods and f.attr in methods and \
+                f"self.{f.attr}" not in _seen:
+            key, helper = f"self.{f.attr}", methods[f.attr]
+        else:
+            continue
+        if helper is node:
+            continue
+        if sets_override_deep(helper, mod, pattern, helpers, _seen | {key}, methods):
+            return True
+        keys = _memo(mod, "param_keys", helper, lambda h=helper: _writes_param_key(h))  # type: ignore[misc]
+        if keys:
+            args = call_args(call)
+            pos = [v for k, v in args if k is None]
+            params = [p for p in param_names(helper) if p not in ("self", "cls")]
+            for i in keys:
+                if i < len(pos) and finder.is_dep(pos[i]):
+                    return True
+                for k, v in args:
+                    if k is not None and k == params[i] and finder.is_dep(v):
+                        return True
     return False
 
 
-def patches_dependency(func: cst.FunctionDef, imports: Imports, pattern: AuthPattern) -> bool:
+def is_patch_call(node: ast.AST) -> bool:
+    return isinstance(node, ast.Call) and dotted(node.func) in PATCH_FUNCS
+
+
+def patch_targets_dependency(call: ast.Call, mod: ModuleSource, pattern: AuthPattern) -> bool:
+    """``patch("...user_api_key_auth", ...)`` or ``patch.object(x, "user_api_key_auth", ...)``."""
+    def string(value: ast.AST) -> str | None:
+        text = string_value(value, mod)
+        return text if isinstance(text, str) else None
+
+    args = call_args(call)
+    positional = [string(v) for k, v in args if k is None]
+    target = next((string(v) for k, v in args if k == "target"), None)
+    return pattern.patch_hits_dependency(dotted(call.func) or "", positional, target)
+
+
+def patches_dependency(func: AnyFunc, mod: ModuleSource, pattern: AuthPattern) -> bool:
     """True when the test patches the dependency (decorator or ``with patch(...)``)."""
-    facts = _facts(imports)
-    if facts.no_patch:
+    if "patch" not in mod.text:
+        return False  # every name in PATCH_FUNCS contains it
+    return bool(_memo(mod, f"patches:{id(pattern)}", func, lambda: _patches_dependency(func, mod, pattern)))
+
+
+def _patches_dependency(func: AnyFunc, mod: ModuleSource, pattern: AuthPattern) -> bool:
+    if "patch" not in mod.lines_of(func):
         return False
-    key = (func, pattern)
-    got = facts.patches.get(key)
-    if got is None:
-        got = facts.patches[key] = _patches_dependency(func, imports, pattern)
-    return got
-
-
-def _patches_dependency(func: cst.FunctionDef, imports: Imports, pattern: AuthPattern) -> bool:
-    for d in func.decorators:
-        if isinstance(d.decorator, cst.Call) and is_patch_call(d.decorator) and patch_targets_dependency(
-            d.decorator, imports, pattern
-        ):
+    for d in func.decorator_list:
+        if isinstance(d, ast.Call) and is_patch_call(d) and patch_targets_dependency(d, mod, pattern):
             return True
-    found = False
-
-    class V(cst.CSTVisitor):
-        def visit_Call(self, node: cst.Call) -> None:
-            nonlocal found
-            if is_patch_call(node) and patch_targets_dependency(node, imports, pattern):
-                found = True
-
-    func.body.visit(V())
-    return found
+    return any(is_patch_call(n) and patch_targets_dependency(n, mod, pattern) for n in mod.all_calls(func.body))
 
 
 # -- fixtures, classes, coverage ----------------------------------------------------------------------
 
 
-def fixture_decorator(func: cst.FunctionDef) -> cst.Decorator | None:
-    for d in func.decorators:
-        expr = d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator
-        name = dotted_name(expr) or ""
+def fixture_decorator(func: AnyFunc) -> ast.expr | None:
+    for d in func.decorator_list:
+        expr = d.func if isinstance(d, ast.Call) else d
+        name = dotted(expr) or ""
         if name.rsplit(".", 1)[-1] == "fixture":
             return d
     return None
 
 
-def param_names(func: cst.FunctionDef) -> list[str]:
-    p = func.params
-    return [x.name.value for x in (*p.posonly_params, *p.params, *p.kwonly_params)]
+def param_names(func: AnyFunc) -> list[str]:
+    a = func.args
+    return [x.arg for x in (*a.posonlyargs, *a.args, *a.kwonlyargs)]
 
 
-def _kwarg(call: cst.Call, name: str) -> cst.BaseExpression | None:
-    for a in call.args:
-        if a.keyword is not None and a.keyword.value == name:
-            return a.value
-    return None
-
-
-def usefixtures(decorators: Sequence[cst.Decorator]) -> list[str]:
+def usefixtures(decorators: Sequence[ast.expr], mod: ModuleSource) -> list[str]:
     out: list[str] = []
     for d in decorators:
-        out.extend(_usefixtures_of(d.decorator))
+        out.extend(_usefixtures_of(d, mod))
     return out
 
 
-def _usefixtures_of(expr: cst.BaseExpression) -> list[str]:
+def _usefixtures_of(expr: ast.AST, mod: ModuleSource) -> list[str]:
     out: list[str] = []
-    if isinstance(expr, cst.Call) and (dotted_name(expr.func) or "").endswith("mark.usefixtures"):
-        for a in expr.args:
-            if isinstance(a.value, cst.SimpleString) and isinstance(a.value.evaluated_value, str):
-                out.append(a.value.evaluated_value)
-    elif isinstance(expr, (cst.List, cst.Tuple)):
-        for el in expr.elements:
-            out.extend(_usefixtures_of(el.value))
+    if isinstance(expr, ast.Call) and (dotted(expr.func) or "").endswith("mark.usefixtures"):
+        for _, v in call_args(expr):
+            s = string_value(v, mod)
+            if isinstance(s, str):
+                out.append(s)
+    elif isinstance(expr, (ast.List, ast.Tuple)):
+        for el in expr.elts:
+            out.extend(_usefixtures_of(el.value if isinstance(el, ast.Starred) else el, mod))
     return out
-
-
-class _ClientUse(cst.CSTVisitor):
-    """Does a body use a test client or call the app module's functions?"""
-
-    def __init__(self, imports: Imports, pattern: AuthPattern) -> None:
-        self.imports = imports
-        self.pattern = pattern
-        self.clients: set[str] = set()
-        self.found = False
-        self.app_mod = pattern.app_target[0]
-        self.skip = {".".join(pattern.app_target), *pattern.dep_qualnames}
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        if isinstance(node.value, (cst.Call, cst.Await)) and self._is_factory(node.value):
-            for t in node.targets:
-                if isinstance(t.target, cst.Name):
-                    self.clients.add(t.target.value)
-
-    def visit_WithItem(self, node: cst.WithItem) -> None:
-        if self._is_factory(node.item) and node.asname is not None and isinstance(node.asname.name, cst.Name):
-            self.clients.add(node.asname.name.value)
-
-    def _is_factory(self, expr: cst.BaseExpression) -> bool:
-        if isinstance(expr, cst.Await):
-            expr = expr.expression
-        name = _call_name(expr)
-        return name is not None and name.rsplit(".", 1)[-1] in CLIENT_FACTORIES
-
-    def visit_Call(self, node: cst.Call) -> None:
-        if self._is_factory(node):
-            self.found = True
-            return
-        f = node.func
-        if isinstance(f, cst.Attribute) and f.attr.value in HTTP_VERBS:
-            recv = dotted_name(f.value)
-            if recv is not None:
-                last = recv.rsplit(".", 1)[-1]
-                if recv in self.clients or "client" in last.lower():
-                    self.found = True
-                    return
-        q = self.imports.resolve(f)
-        if q is not None and q.startswith(self.app_mod + ".") and not any(
-            q == s or q.startswith(s + ".") for s in self.skip
-        ):
-            self.found = True
-
-    def visit_Name(self, node: cst.Name) -> None:
-        q = self.imports.resolve(node)
-        if q is not None and q == ".".join(self.pattern.app_target):
-            self.found = True
-
-
-def uses_client(node: cst.CSTNode, imports: Imports, pattern: AuthPattern, *, count_app: bool = False) -> bool:
-    v = _ClientUse(imports, pattern)
-    if not count_app:
-        v.visit_Name = lambda node: None  # type: ignore[method-assign]
-    node.visit(v)
-    return v.found
 
 
 @dataclass
@@ -429,8 +287,7 @@ class FixtureInfo:
     params: list[str]
     autouse: bool
     sets_override: bool
-    clientish: bool
-    node: cst.FunctionDef | None = None
+    node: AnyFunc | None = None
     scope: str = "function"
     patches: bool = False  # patches the dependency with unittest.mock (FastAPI ignores that)
 
@@ -442,16 +299,18 @@ class ScopeInfo:
     fixtures: dict[str, FixtureInfo] = field(default_factory=dict)
     usefixtures: list[str] = field(default_factory=list)
     setup_sets: str | None = None  # name of the setup function that sets the override
-    body: Sequence[cst.BaseStatement] = ()  # a class's body (its client attributes, its methods)
+    body: Sequence[ast.stmt] = ()  # a class's body (its client attributes, its methods)
     apps: ModuleApps | None = None  # the module's analysis (conftest scopes: their own)
     module_sets: bool = False  # a module-level statement sets the override
 
 
 SETUP_NAMES = ("setup_method", "setup", "setup_class", "setUp", "setup_module", "setup_function", "setUpClass")
+_COMPOUND = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, *TRY,
+             ast.Match, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
-def scope_of(body: Sequence[cst.CSTNode], imports: Imports, pattern: AuthPattern,
-             decorators: Sequence[cst.Decorator] = (), helpers: dict[str, cst.FunctionDef] | None = None) -> ScopeInfo:
+def scope_of(body: Sequence[ast.stmt], mod: ModuleSource, pattern: AuthPattern,
+             decorators: Sequence[ast.expr] = (), helpers: dict[str, AnyFunc] | None = None) -> ScopeInfo:
     """Index the fixtures, ``usefixtures`` marks and setup functions of a module or class body.
 
     ``helpers``: the module's functions, followed when a fixture or setup calls one that sets the
@@ -459,41 +318,43 @@ def scope_of(body: Sequence[cst.CSTNode], imports: Imports, pattern: AuthPattern
     from codemods.fixers.auth.reach import fixture_scope
 
     if helpers is None:
-        helpers = {s.name.value: s for s in body if isinstance(s, cst.FunctionDef)}
-    info = ScopeInfo(usefixtures=usefixtures(decorators))
+        helpers = {s.name: s for s in body if isinstance(s, FUNCS)}
+    info = ScopeInfo(usefixtures=usefixtures(decorators, mod))
+    prev_end: int | None = None
     for stmt in body:
-        if isinstance(stmt, cst.FunctionDef):
+        if isinstance(stmt, FUNCS):
             deco = fixture_decorator(stmt)
             if deco is not None:
-                name = stmt.name.value
+                name = stmt.name
                 autouse = False
-                if isinstance(deco.decorator, cst.Call):
-                    n = _kwarg(deco.decorator, "name")
-                    if isinstance(n, cst.SimpleString) and isinstance(n.evaluated_value, str):
-                        name = n.evaluated_value
-                    a = _kwarg(deco.decorator, "autouse")
-                    autouse = isinstance(a, cst.Name) and a.value == "True"
+                if isinstance(deco, ast.Call):
+                    n = string_value(kwarg(deco, "name"), mod)
+                    if isinstance(n, str):
+                        name = n
+                    a = kwarg(deco, "autouse")
+                    autouse = isinstance(a, ast.Constant) and a.value is True
                 info.fixtures[name] = FixtureInfo(
                     name=name,
                     params=[p for p in param_names(stmt) if p not in ("self", "cls", "request")],
                     autouse=autouse,
-                    sets_override=sets_override_deep(stmt, imports, pattern, helpers),
-                    clientish=uses_client(stmt.body, imports, pattern, count_app=True),
+                    sets_override=sets_override_deep(stmt, mod, pattern, helpers),
                     node=stmt,
-                    scope=fixture_scope(stmt),
-                    patches=patches_dependency(stmt, imports, pattern),
+                    scope=fixture_scope(stmt, mod),
+                    patches=patches_dependency(stmt, mod, pattern),
                 )
-            elif stmt.name.value in SETUP_NAMES and sets_override_deep(stmt, imports, pattern, helpers):
-                info.setup_sets = info.setup_sets or stmt.name.value
-        elif isinstance(stmt, cst.SimpleStatementLine):
-            for small in stmt.body:
-                if isinstance(small, cst.Assign) and any(
-                    isinstance(t.target, cst.Name) and t.target.value == "pytestmark" for t in small.targets
-                ):
-                    info.usefixtures.extend(_usefixtures_of(small.value))
-            code = cst.Module([]).code_for_node(stmt)
-            if pattern.dep_attr in code and sets_override(stmt, imports, pattern):
+            elif stmt.name in SETUP_NAMES and sets_override_deep(stmt, mod, pattern, helpers):
+                info.setup_sets = info.setup_sets or stmt.name
+        elif not isinstance(stmt, _COMPOUND):
+            if isinstance(stmt, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "pytestmark" for t in stmt.targets
+            ):
+                info.usefixtures.extend(_usefixtures_of(stmt.value, mod))
+            # the statement's lines with the comments above it (libcst's code for the line)
+            first = stmt.lineno if prev_end is None else min(prev_end + 1, stmt.lineno)
+            code = mod.line_text(first, stmt.end_lineno or stmt.lineno)
+            if pattern.dep_attr in code and sets_override(stmt, mod, pattern):
                 info.module_sets = True
+        prev_end = stmt.end_lineno
     return info
 
 
@@ -501,15 +362,13 @@ def scope_of(body: Sequence[cst.CSTNode], imports: Imports, pattern: AuthPattern
 def _conftest_scope(path: str, mtime: float, pattern: AuthPattern) -> ScopeInfo | None:
     try:
         text = Path(path).read_text(encoding="utf-8")
-        module = cst.parse_module(text)
+        mod = ModuleSource(text)
     except Exception:  # an unreadable conftest covers nothing we can see
         return None
     from codemods.fixers.auth.reach import ModuleApps
 
-    imports = Imports(module)
-    note_source(imports, text)
-    info = scope_of(module.body, imports, pattern)
-    info.apps = ModuleApps(module, imports, pattern, conftest=True)
+    info = scope_of(mod.tree.body, mod, pattern)
+    info.apps = ModuleApps(mod, pattern, conftest=True)
     return info
 
 
@@ -537,13 +396,13 @@ def conftest_scopes(test_file: Path, root: Path, pattern: AuthPattern) -> list[S
 
 
 class Coverage:
-    """Answers "is this test already covered by an override, and does it use a client?"."""
+    """Answers "is this test already covered by an override, and which app do its requests reach?"."""
 
-    def __init__(self, module_scope: ScopeInfo, conftests: list[ScopeInfo], imports: Imports,
+    def __init__(self, module_scope: ScopeInfo, conftests: list[ScopeInfo], mod: ModuleSource,
                  pattern: AuthPattern) -> None:
         self.module_scope = module_scope
         self.conftests = conftests
-        self.imports = imports
+        self.mod = mod
         self.pattern = pattern
 
     def _chain(self, class_scopes: Sequence[ScopeInfo]) -> list[ScopeInfo]:
@@ -556,18 +415,27 @@ class Coverage:
                 return scope.fixtures[name], chain[i:]
         return None, []
 
-    def _requested(self, func: cst.FunctionDef, class_scopes: Sequence[ScopeInfo]) -> list[str]:
+    def _requested(self, func: AnyFunc, class_scopes: Sequence[ScopeInfo]) -> list[str]:
         names = [p for p in param_names(func) if p not in ("self", "cls")]
-        names += usefixtures(func.decorators)
+        names += usefixtures(func.decorator_list, self.mod)
         for s in self._chain(class_scopes):
             names += s.usefixtures
             names += [f.name for f in s.fixtures.values() if f.autouse]
         return names
 
-    def covered_by(self, func: cst.FunctionDef, class_scopes: Sequence[ScopeInfo],
+    def class_methods(self, class_scopes: Sequence[ScopeInfo]) -> dict[str, AnyFunc]:
+        """The non-test methods of the test's classes (inner classes last)."""
+        apps = self.module_scope.apps
+        assert apps is not None
+        methods: dict[str, AnyFunc] = {}
+        for scope in class_scopes:
+            methods.update(apps.class_env(scope.body)[1])
+        return methods
+
+    def covered_by(self, func: AnyFunc, class_scopes: Sequence[ScopeInfo],
                    class_names: Sequence[str]) -> str | None:
         """Why the test needs no override (None when it does)."""
-        if sets_override(func.body, self.imports, self.pattern):
+        if sets_override(func.body, self.mod, self.pattern):
             return "its body already overrides the auth dependency"
         for scope, cname in zip(reversed(class_scopes), reversed(list(class_names)), strict=False):
             if scope.setup_sets:
@@ -576,15 +444,10 @@ class Coverage:
             return f"{self.module_scope.setup_sets} already overrides the auth dependency"
         if self.module_scope.module_sets:
             return "the module already overrides the auth dependency at import time"
-        if self.module_scope.apps is not None:
-            from codemods.fixers.auth.reach import class_env
-
-            methods: dict[str, cst.FunctionDef] = {}
-            for scope in class_scopes:
-                methods.update(class_env(scope.body, self.module_scope.apps)[1])
-            if sets_override_deep(func.body, self.imports, self.pattern, self.module_scope.apps.helpers,
-                                  methods=methods):
-                return "a helper it calls already overrides the auth dependency"
+        if self.module_scope.apps is not None and sets_override_deep(
+                func.body, self.mod, self.pattern, self.module_scope.apps.helpers,
+                methods=self.class_methods(class_scopes)):
+            return "a helper it calls already overrides the auth dependency"
         chain = self._chain(class_scopes)
         seen: set[str] = set()
         for name in self._requested(func, class_scopes):
@@ -635,9 +498,9 @@ class Coverage:
         v = owner.returned(fx.node, seeds)
         return (v, fx.scope) if v is not None else None
 
-    def reach(self, func: cst.FunctionDef, class_scopes: Sequence[ScopeInfo]) -> Reach:
+    def reach(self, func: AnyFunc, class_scopes: Sequence[ScopeInfo]) -> Reach:
         """Which app the test's requests reach (through its body, fixtures, class/module clients, helpers)."""
-        from codemods.fixers.auth.reach import Reach, class_env
+        from codemods.fixers.auth.reach import Reach
 
         apps = self.module_scope.apps
         assert apps is not None
@@ -648,9 +511,9 @@ class Coverage:
             if got is not None:
                 seeds[p] = got[0]
         attrs: dict[str, Any] = {}
-        methods: dict[str, cst.FunctionDef] = {}
+        methods: dict[str, AnyFunc] = {}
         for scope in class_scopes:
-            a, m = class_env(scope.body, apps)
+            a, m = apps.class_env(scope.body)
             attrs.update(a)
             methods.update(m)
         reached, _ = apps.reached(func, seeds, self_env=attrs, methods=methods)
@@ -676,87 +539,53 @@ class Coverage:
     def fixture_defined(self, name: str) -> bool:
         return any(name in s.fixtures for s in [self.module_scope, *self.conftests])
 
-    def exercises_app(self, func: cst.FunctionDef, class_scopes: Sequence[ScopeInfo]) -> bool:
-        """The test uses a TestClient, a client fixture, client calls or the app module's functions."""
-        if uses_client(func.body, self.imports, self.pattern):
-            return True
-        chain = self._chain(class_scopes)
-        seen: set[str] = set()
-        return any(self._clientish(p, chain, seen) for p in self._requested(func, class_scopes))
 
-    def _clientish(self, name: str, chain: list[ScopeInfo], seen: set[str]) -> bool:
-        if name in seen:
-            return False
-        seen.add(name)
-        fx, rest = self._lookup(name, chain)
-        if fx is None:
-            return "client" in name.lower()
-        if fx.clientish:
-            return True
-        return any(self._clientish(p, rest[1:] if p == name else rest, seen) for p in fx.params)
-
-
-def local_bindings(func: cst.FunctionDef) -> set[str]:
+def local_bindings(func: AnyFunc) -> set[str]:
     """Names a function binds itself: parameters, assignments, loop/with/except targets, imports, defs."""
     names = set(param_names(func))
-    p = func.params
-    for star in (p.star_arg, p.star_kwarg):
-        if isinstance(star, cst.Param):
-            names.add(star.name.value)
+    a = func.args
+    for star in (a.vararg, a.kwarg):
+        if star is not None:
+            names.add(star.arg)
 
-    def targets(node: cst.BaseExpression) -> None:
-        if isinstance(node, cst.Name):
-            names.add(node.value)
-        elif isinstance(node, (cst.Tuple, cst.List)):
-            for el in node.elements:
-                targets(el.value)
-        elif isinstance(node, cst.StarredElement):
+    def targets(node: ast.AST) -> None:
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        elif isinstance(node, (ast.Tuple, ast.List)):
+            for el in node.elts:
+                targets(el)
+        elif isinstance(node, ast.Starred):
             targets(node.value)
 
-    class V(cst.CSTVisitor):
-        def visit_Assign(self, node: cst.Assign) -> None:
-            for t in node.targets:
-                targets(t.target)
+    def nested(node: ast.AST) -> bool:
+        if isinstance(node, (*FUNCS, ast.ClassDef)):
+            names.add(node.name)
+            return True  # a nested function's locals are its own
+        return False
 
-        def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-            targets(node.target)
-
-        def visit_AugAssign(self, node: cst.AugAssign) -> None:
-            targets(node.target)
-
-        def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-            targets(node.target)
-
-        def visit_For(self, node: cst.For) -> None:
-            targets(node.target)
-
-        def visit_AsName(self, node: cst.AsName) -> None:
-            targets(node.name)  # with ... as x, except E as x, import a as x
-
-        def visit_Import(self, node: cst.Import) -> None:
-            for a in node.names:
-                if a.asname is None:
-                    names.add((dotted_name(a.name) or "").split(".")[0])
-
-        def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-            if not isinstance(node.names, cst.ImportStar):
-                for a in node.names:
-                    if a.asname is None:
-                        names.add(dotted_name(a.name) or "")
-
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-            names.add(node.name.value)
-            return False  # a nested function's locals are its own
-
-        def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-            names.add(node.name.value)
-            return False
-
-    func.body.visit(V())
+    for node in walk(func.body, nested):
+        t = type(node)
+        if t is ast.Assign:
+            for tg in node.targets:  # type: ignore[attr-defined]
+                targets(tg)
+        elif t in (ast.AnnAssign, ast.AugAssign, ast.NamedExpr, ast.For, ast.AsyncFor):
+            targets(node.target)  # type: ignore[attr-defined]
+        elif t is ast.withitem:
+            if node.optional_vars is not None:  # type: ignore[attr-defined]
+                targets(node.optional_vars)  # type: ignore[attr-defined]
+        elif t is ast.ExceptHandler:
+            if node.name:  # type: ignore[attr-defined]
+                names.add(node.name)  # type: ignore[attr-defined]
+        elif t is ast.Import:
+            for al in node.names:  # type: ignore[attr-defined]
+                names.add(al.asname if al.asname is not None else al.name.split(".")[0])
+        elif t is ast.ImportFrom and node.names[0].name != "*":  # type: ignore[attr-defined]
+            for al in node.names:  # type: ignore[attr-defined]
+                names.add(al.asname or al.name)
     return names
 
 
-def shadowed(func: cst.FunctionDef, names: ModuleNames) -> str | None:
+def shadowed(func: AnyFunc, names: ModuleNames) -> str | None:
     """The first name the override would use that the test binds locally (None: no clash)."""
     own = local_bindings(func)
     for expr in (names.app, names.dep, names.identity, names.role_enum or ""):
@@ -767,22 +596,20 @@ def shadowed(func: cst.FunctionDef, names: ModuleNames) -> str | None:
 
 
 def iter_tests(
-    body: Any, classes: tuple[str, ...] = (), scopes: tuple[ScopeInfo, ...] = (), *,
-    imports: Imports, pattern: AuthPattern, helpers: dict[str, cst.FunctionDef] | None = None,
-) -> Iterator[tuple[cst.FunctionDef, tuple[str, ...], tuple[ScopeInfo, ...]]]:
+    body: Sequence[ast.stmt], classes: tuple[str, ...] = (), scopes: tuple[ScopeInfo, ...] = (), *,
+    mod: ModuleSource, pattern: AuthPattern, helpers: dict[str, AnyFunc] | None = None,
+) -> Iterator[tuple[AnyFunc, tuple[str, ...], tuple[ScopeInfo, ...]]]:
     """Yield ``(func, classes, class_scopes)`` for pytest-collected functions and methods (fixtures
-    are not tests, whatever their name)."""
+    are not tests, whatever their name), in the order of
+    :func:`codemods.fixers.auth.codegen.iter_test_defs` on the same module's libcst tree."""
     if helpers is None:
-        helpers = {s.name.value: s for s in body if isinstance(s, cst.FunctionDef)}
+        helpers = {s.name: s for s in body if isinstance(s, FUNCS)}
     for stmt in body:
-        if isinstance(stmt, cst.FunctionDef) and stmt.name.value.startswith("test"):
+        if isinstance(stmt, FUNCS) and stmt.name.startswith("test"):
             if fixture_decorator(stmt) is None:  # a fixture is not a test, whatever its name
                 yield stmt, classes, scopes
-        elif isinstance(stmt, cst.ClassDef) and stmt.name.value.startswith("Test") and isinstance(
-            stmt.body, cst.IndentedBlock
-        ):
-            scope = scope_of(stmt.body.body, imports, pattern, stmt.decorators, helpers=helpers)
-            scope.body = stmt.body.body
-            yield from iter_tests(stmt.body.body, (*classes, stmt.name.value), (*scopes, scope),
-                                  imports=imports, pattern=pattern, helpers=helpers)
-
+        elif isinstance(stmt, ast.ClassDef) and stmt.name.startswith("Test") and mod.indented(stmt.body):
+            scope = scope_of(stmt.body, mod, pattern, stmt.decorator_list, helpers=helpers)
+            scope.body = stmt.body
+            yield from iter_tests(stmt.body, (*classes, stmt.name), (*scopes, scope),
+                                  mod=mod, pattern=pattern, helpers=helpers)

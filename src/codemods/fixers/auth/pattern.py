@@ -7,15 +7,17 @@ come from this one declaration. :class:`AuthPattern` is the validated pattern a 
 built from a fixer's options (:meth:`AuthPattern.from_options`). :func:`inherit_auth_table` is how
 ``auth-unpatch`` falls back to the ``[tool.stabfix.auth]`` table for the keys it leaves at defaults.
 
-This module imports no libcst: the fixers load it to build their ``Options``. The libcst work
-lives in :mod:`codemods.fixers.auth.coverage` and :mod:`codemods.fixers.auth.codegen`, which
-the fixers import inside ``fix``.
+This module imports no libcst: the fixers load it to build their ``Options``. The analysis
+(:mod:`codemods.fixers.auth.coverage`, :mod:`codemods.fixers.auth.reach`) reads :mod:`ast` trees;
+the libcst work (the edits) lives in :mod:`codemods.fixers.auth.codegen`; the fixers import them
+inside ``fix``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +27,9 @@ if TYPE_CHECKING:
     from codemods.edit.importorder import ImportOrder
 
 DEFAULT_FIXTURE_NAME = "override_user_api_key_auth"
+#: the ``unittest.mock`` patchers both fixers recognise (a patch of the dependency does nothing for FastAPI)
+PATCH_FUNCS = frozenset({"patch", "patch.object", "mock.patch", "mock.patch.object",
+                         "unittest.mock.patch", "unittest.mock.patch.object"})
 
 
 def split_target(spec: str) -> tuple[str, str]:
@@ -130,6 +135,16 @@ class AuthPattern(PatternOptions):
     def dep_attr(self) -> str:
         return self.dep_target[1]
 
+    def patch_hits_dependency(self, patcher: str, positional: Sequence[str | None], target: str | None) -> bool:
+        """Does a call of ``patcher`` (a name of :data:`PATCH_FUNCS`) patch the dependency? Its
+        arguments as the string literals they are (None: not a string): ``positional`` in order,
+        ``target`` the ``target=`` keyword. ``patch("...user_api_key_auth")``,
+        ``patch.object(x, "user_api_key_auth")``. Both syntax trees (ast, libcst) ask here."""
+        if patcher.endswith("object"):
+            return len(positional) >= 2 and positional[1] == self.dep_attr
+        value = positional[0] if positional else target
+        return value is not None and (value in self.dep_qualnames or value.rsplit(".", 1)[-1] == self.dep_attr)
+
 
 class UsesPattern:
     """What both auth fixers share: the pattern, built from their options once; :meth:`load_pattern`
@@ -163,13 +178,9 @@ class UsesPattern:
 
 def project_line_length(root: Any, default: int = 88) -> int:
     """``line-length`` of ``[tool.black]`` or ``[tool.ruff]`` in ``root/pyproject.toml`` (else ``ruff.toml``)."""
-    import sys
     from pathlib import Path
 
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
+    from codemods.core import tomlread as tomllib
 
     for name, keys in (("pyproject.toml", (("tool", "black"), ("tool", "ruff"))),
                        ("ruff.toml", ((),)), (".ruff.toml", ((),))):

@@ -27,6 +27,7 @@ from codemods.core.contract import DemoSpec, FileFixer, Outcome
 from codemods.core.plan import Edit
 from codemods.core.source import SourceFile
 from codemods.fixers.auth.pattern import (
+    PATCH_FUNCS,
     AuthPattern,
     PatternOptions,
     UsesPattern,
@@ -222,7 +223,6 @@ def plan_function(func: cst.FunctionDef, in_class: bool, imports: Imports, patte
     import libcst as cst
 
     from codemods.edit.pyimports import dotted_name
-    from codemods.fixers.auth.coverage import is_patch_call, patch_targets_dependency
 
     plan = _FuncPlan()
     accounted: set[int] = set()
@@ -323,11 +323,11 @@ class AuthUnpatchFixer(UsesPattern, FileFixer):
         from codemods.fixers.auth.codegen import (
             add_imports,
             body_block,
-            module_names,
+            iter_test_defs,
             wrap_function_body,
             wrap_statements,
         )
-        from codemods.fixers.auth.coverage import iter_tests
+        from codemods.fixers.auth.names import module_names
         from codemods.testsuite.junit import line_of, nodeid_for
 
         pattern = self.pattern
@@ -340,7 +340,7 @@ class AuthUnpatchFixer(UsesPattern, FileFixer):
             s.name.value for s in module.body if isinstance(s, cst.FunctionDef) and not (
                 s.params.params or s.params.posonly_params or s.params.kwonly_params
                 or isinstance(s.params.star_arg, cst.Param) or s.params.star_kwarg is not None))
-        for func, classes, _scopes in iter_tests(module.body, imports=imports, pattern=pattern):
+        for func, classes in iter_test_defs(module.body):
             nodeid = nodeid_for(source.rel, classes, func.name.value)
             try:
                 p = plan_function(func, bool(classes), imports, pattern, callables)
@@ -461,9 +461,31 @@ class AuthUnpatchFixer(UsesPattern, FileFixer):
 
 
 def _is_dep_patch(call: cst.Call, imports: Imports, pattern: AuthPattern) -> bool:
-    from codemods.fixers.auth.coverage import is_patch_call, patch_targets_dependency
-
     return is_patch_call(call) and patch_targets_dependency(call, imports, pattern)
+
+
+def is_patch_call(node: cst.BaseExpression) -> bool:
+    """``patch(...)`` / ``mock.patch.object(...)``... (a name of :data:`PATCH_FUNCS`)."""
+    import libcst as cst
+
+    from codemods.edit.pyimports import dotted_name
+
+    return isinstance(node, cst.Call) and dotted_name(node.func) in PATCH_FUNCS
+
+
+def patch_targets_dependency(call: cst.Call, imports: Imports, pattern: AuthPattern) -> bool:
+    """``patch("...user_api_key_auth", ...)`` or ``patch.object(x, "user_api_key_auth", ...)``."""
+    import libcst as cst
+
+    from codemods.edit.pyimports import dotted_name
+
+    def string(value: cst.BaseExpression) -> str | None:
+        text = value.evaluated_value if isinstance(value, cst.SimpleString) else None
+        return text if isinstance(text, str) else None
+
+    positional = [string(a.value) for a in call.args if a.keyword is None]
+    target = next((string(a.value) for a in call.args if a.keyword is not None and a.keyword.value == "target"), None)
+    return pattern.patch_hits_dependency(dotted_name(call.func) or "", positional, target)
 
 
 def _remove_unused_mock_imports(module: cst.Module) -> cst.Module:
