@@ -15,11 +15,12 @@ This module imports libcst at the top: fixers import it inside the functions tha
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 import libcst as cst
 
 from codemods.core.validate import compiles
+from codemods.edit.bindings import ImportTable
 from codemods.edit.importorder import ImportOrder, Key, member_key, members_sorted, place
 from codemods.errors import FileFailure
 
@@ -381,7 +382,7 @@ def block_statements(stmt: cst.CSTNode) -> Iterator[cst.CSTNode]:
             yield from b.body
 
 
-class Imports:
+class Imports(ImportTable):
     """A module's top-level bindings: imported names -> qualified names, plus other bound names.
 
     Imports inside top-level ``try``/``if`` blocks (``try: import x except ImportError``,
@@ -389,11 +390,8 @@ class Imports:
     """
 
     def __init__(self, module: cst.Module) -> None:
-        self.names: dict[str, str] = {}  # local name -> qualified name
-        self.plain_modules: set[str] = set()  # `import a.b.c` (usable as a.b.c)
-        self.bound: set[str] = set()  # every top-level name bound by anything
+        super().__init__()
         self.from_nodes: dict[str, cst.ImportFrom] = {}  # module -> first `from module import ...`
-        self.star_modules: list[str] = []
         for stmt in module.body:
             self._visit_stmt(stmt)
 
@@ -437,30 +435,7 @@ class Imports:
 
     def resolve(self, node: cst.BaseExpression) -> str | None:
         """Qualified name of a Name/Attribute chain, or None when it is not from an import."""
-        d = dotted_name(node)
-        if d is None:
-            return None
-        head, _, rest = d.partition(".")
-        if head in self.names:
-            q = self.names[head]
-            return f"{q}.{rest}" if rest else q
-        for mod in sorted(self.plain_modules, key=len, reverse=True):
-            if d == mod or d.startswith(mod + "."):
-                return d
-        return None
-
-    def local_for(self, module: str, attr: str, extra: Iterable[str] = ()) -> str | None:
-        """An expression that names ``module.attr`` here (``attr``, ``alias.attr``...) or None."""
-        wanted = {f"{module}.{attr}", *extra}
-        for local, q in self.names.items():
-            if q in wanted:
-                return local
-        for local, q in self.names.items():
-            if q == module:
-                return f"{local}.{attr}"
-        if module in self.plain_modules:
-            return f"{module}.{attr}"
-        return None
+        return self.resolve_dotted(dotted_name(node))
 
 
 # -- parsing -----------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from codemods.core.contract import DemoSpec, FileFixer, Outcome
 from codemods.core.options import option
 from codemods.core.plan import Edit
 from codemods.core.source import SourceFile
+from codemods.edit.bindings import ast_dotted
 from codemods.edit.importorder import ImportOrder, add_import_text, first_party_names
 from codemods.errors import UsageError
 from codemods.testsuite.junit import NodeIndex, load_selection, nodeid_for, report_unmatched
@@ -201,7 +202,7 @@ class FlakyFixer(FileFixer):
         kw = ", ".join(f"{k}={v}" for k, v in wanted)
         for deco in func.decorator_list:
             target = deco.func if isinstance(deco, ast.Call) else deco
-            if not _ast_dotted(target).endswith("mark.flaky"):
+            if not (ast_dotted(target) or "").endswith("mark.flaky"):
                 continue
             have = {}
             kept = []
@@ -255,17 +256,6 @@ def _add_import_pytest(tree: ast.Module, text: str, newline: str) -> str:
         new = [f"import pytest{newline}", newline, newline]
     lines[at:at] = new
     return "".join(lines)
-
-
-def _ast_dotted(node: object) -> str:
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return ""
 
 
 def _pytest_alias(tree: object) -> str | None:

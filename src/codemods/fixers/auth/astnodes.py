@@ -20,24 +20,15 @@ from __future__ import annotations
 import ast
 import io
 import tokenize
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
+
+from codemods.edit.bindings import ImportTable
+from codemods.edit.bindings import ast_dotted as dotted
 
 FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
 TRY: tuple[type[ast.stmt], ...] = (ast.Try, getattr(ast, "TryStar", ast.Try))  # `except*` (3.11)
 AnyFunc = ast.FunctionDef | ast.AsyncFunctionDef
-
-
-def dotted(node: ast.AST | None) -> str | None:
-    """``a.b.c`` for a Name/Attribute chain, else None."""
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None
 
 
 def last(node: ast.AST | None) -> str:
@@ -164,7 +155,7 @@ def _blocks(stmt: ast.stmt) -> list[list[ast.stmt]]:
     return []
 
 
-class ModuleSource:
+class ModuleSource(ImportTable):
     """One module parsed with :mod:`ast`: its tree, text, top-level imports and analysis memo."""
 
     def __init__(self, text: str, tree: ast.Module | None = None) -> None:
@@ -172,10 +163,7 @@ class ModuleSource:
         self.tree = tree if tree is not None else ast.parse(text)
         self.lines = text.split("\n")
         self._encoded: dict[int, bytes] = {}
-        self.names: dict[str, str] = {}  # local name -> qualified name
-        self.plain_modules: set[str] = set()  # `import a.b.c` (usable as a.b.c)
-        self.bound: set[str] = set()  # every top-level name bound by anything
-        self.star_modules: list[str] = []
+        super().__init__()
         for stmt in self.tree.body:
             self._visit_stmt(stmt)
         self.memo: dict[Any, Any] = {}  # the analysis' per-module results (keys name their kind)
@@ -237,30 +225,7 @@ class ModuleSource:
 
     def resolve(self, node: ast.AST) -> str | None:
         """Qualified name of a Name/Attribute chain, or None when it is not from an import."""
-        d = dotted(node)
-        if d is None:
-            return None
-        head, _, rest = d.partition(".")
-        if head in self.names:
-            q = self.names[head]
-            return f"{q}.{rest}" if rest else q
-        for mod in sorted(self.plain_modules, key=len, reverse=True):
-            if d == mod or d.startswith(mod + "."):
-                return d
-        return None
-
-    def local_for(self, module: str, attr: str, extra: Iterable[str] = ()) -> str | None:
-        """An expression that names ``module.attr`` here (``attr``, ``alias.attr``...) or None."""
-        wanted = {f"{module}.{attr}", *extra}
-        for local, q in self.names.items():
-            if q in wanted:
-                return local
-        for local, q in self.names.items():
-            if q == module:
-                return f"{local}.{attr}"
-        if module in self.plain_modules:
-            return f"{module}.{attr}"
-        return None
+        return self.resolve_dotted(dotted(node))
 
     # -- text -----------------------------------------------------------------------------------
     def _line_bytes(self, lineno: int) -> bytes:

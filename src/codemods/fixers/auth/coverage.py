@@ -23,13 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from codemods.edit.bindings import ast_dotted as dotted
 from codemods.fixers.auth.astnodes import (
     FUNCS,
     TRY,
     AnyFunc,
     ModuleSource,
     call_args,
-    dotted,
     kwarg,
     string_value,
     walk,

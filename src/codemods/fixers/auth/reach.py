@@ -25,12 +25,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from codemods.edit.bindings import ast_dotted as dotted
 from codemods.fixers.auth.astnodes import (
     FUNCS,
     AnyFunc,
     ModuleSource,
     call_args,
-    dotted,
     int_literal,
     kwarg,
     last,
