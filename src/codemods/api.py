@@ -208,9 +208,10 @@ class _Run:
     def context(self) -> Context:
         return Context(**self.ctx_args)
 
-    def plan_once(self, progress: Progress | None = None, writer: Writer | None = None) -> Plan:
+    def plan_once(self, progress: Progress | None = None, writer: Writer | None = None,
+                  release: bool = False) -> Plan:
         try:
-            return run_fixer(self.fixer, self.context(), progress, writer.stage if writer else None)
+            return run_fixer(self.fixer, self.context(), progress, writer.stage if writer else None, release)
         except BaseException:
             stop_workers()  # e.g. an interrupt: worker processes end now, not when collected
             raise
@@ -301,6 +302,7 @@ def apply(
     progress: Progress | None = None,
     options: dict[str, Any] | None = None,
     cwd: str | Path | None = None,
+    keep_texts: bool = True,
     **fixer_options: Any,
 ) -> Report:
     """Run ``fixer`` over ``paths`` and return a :class:`Report`.
@@ -319,6 +321,11 @@ def apply(
     :class:`~codemods.errors.StabfixError`. An interrupt (``KeyboardInterrupt``) stops the run
     at once and raises :class:`~codemods.core.writer.Interrupted`, which says how many files were written
     (each whole; no temporary file is left).
+
+    ``keep_texts=False`` (the command line's choice) lets a write drop each file's old and new
+    bytes once its temporary file is written, keeping a digest for the checks: memory holds the
+    files in flight, not every changed file; the report's ``diff`` and the changes' bytes are then
+    empty. By default they are kept, so ``report.diff`` shows what was written.
     """
     if mode not in ("diff", "check", "write"):
         raise StabfixError(f"mode must be diff, check or write, not {mode!r}")
@@ -343,7 +350,7 @@ def apply(
             writer = Writer(root_path)
             try:
                 with writer:  # changes are staged while the plan is being made
-                    the_plan = run.plan_once(progress, writer)
+                    the_plan = run.plan_once(progress, writer, release=not keep_texts)
                     changes = the_plan.changes
                     if changes:
                         writer.commit(changes)

@@ -211,6 +211,7 @@ def _run_apply(name: str, params: dict[str, Any]) -> int:
             jobs=common["jobs"],
             progress=progress,
             options=fixer_opts,
+            keep_texts=mode != "write",  # a write prints no text: each file's bytes go once staged
         )
     finally:
         if stop:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -136,6 +137,68 @@ def test_staged_writes_are_all_or_nothing(tmp_path: Path) -> None:
     assert temps() == []
     report = codemods.apply("replace", ["pkg"], root=tmp_path, mode="write")  # nothing left to do
     assert report.changed == [] and temps() == []
+
+
+def test_a_write_drops_the_texts_once_staged(tmp_path: Path) -> None:
+    """A write that renders no text afterwards (the command line's): each change keeps a digest,
+    not the old and new bytes, and the report says the same (nothing created). By default the API
+    keeps them: its report's diff is the write's."""
+    _tree(tmp_path)
+    dry = codemods.apply("replace", ["pkg"], root=tmp_path, mode="diff")
+    kept = tmp_path.parent / "kept"
+    shutil.copytree(tmp_path, kept)
+    assert codemods.apply("replace", ["pkg"], root=kept, mode="write").diff == dry.diff != ""
+    report = codemods.apply("replace", ["pkg"], root=tmp_path, mode="write", keep_texts=False)
+    assert len(report.changed) == 5
+    for change in report.plan.changes:
+        assert change.released and change.old is None and change.new == b"" and change.old_digest
+        assert not change.is_creation
+    assert [f["created"] for f in report.to_json()["files"]] == [False] * 6
+    with writer.Writer(tmp_path) as w, pytest.raises(StabfixError, match="texts were dropped"):
+        w.commit(report.plan.changes[:1])  # a released change cannot be written again
+    assert b"NEW" in (tmp_path / "pkg" / "crlf.py").read_bytes()
+    assert codemods.apply("replace", ["pkg"], root=tmp_path, mode="diff").changed == []
+
+
+def test_an_edit_that_keeps_the_stat_is_still_caught(tmp_path: Path) -> None:
+    """The check before the renames trusts an unchanged (size, mtime, inode); the check right
+    before each rename reads the file: an edit that restores the stat is left as it is."""
+    _tree(tmp_path)
+    plan = codemods.make_plan("replace", ["pkg"], root=tmp_path, mode="write")
+    target = tmp_path / "pkg" / "crlf.py"
+    st = target.stat()
+    change = next(c for c in plan.changes if c.path == "pkg/crlf.py")
+    assert change.stamp == (st.st_size, st.st_mtime_ns, st.st_ino)
+    edited = b"x = 'OLD'\r\ny = 3\r\n"  # same size, same inode
+    with writer.Writer(tmp_path) as w:
+        for c in plan.changes:
+            c.releasable = True
+            w.stage(c)
+        with open(target, "r+b") as fh:
+            fh.write(edited)
+        os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
+        with pytest.raises(StabfixError, match="changed during the run; left as it is"):
+            w.commit(plan.changes)
+    assert target.read_bytes() == edited
+    assert b"NEW" in (tmp_path / "pkg" / "nonl.py").read_bytes()  # the others were written
+    assert sorted(tmp_path.rglob(".*.stabfix-tmp-*")) == []
+
+
+def test_read_source_reads_once_through_its_descriptor(tmp_path: Path) -> None:
+    from codemods.core.source import read_source
+    from codemods.errors import FileFailure
+
+    empty, big = tmp_path / "empty.py", tmp_path / "big.py"
+    empty.write_bytes(b"")
+    big.write_bytes(b"x = 1\n" * 40000)
+    assert read_source(empty, "empty.py").raw == b""
+    source = read_source(big, "big.py")
+    assert source.raw == big.read_bytes() and source.stamp is not None and source.stamp[0] == 240000
+    with pytest.raises(FileFailure, match="over max-file-size") as exc:
+        read_source(big, "big.py", limit=1000)
+    assert exc.value.status == "skipped"
+    with pytest.raises(IsADirectoryError):
+        read_source(tmp_path, "dir")
 
 
 def test_refuses_paths_and_writes_outside_root(tmp_path: Path) -> None:

@@ -45,3 +45,13 @@ def test_the_model() -> None:
     # too few files, or nothing measured
     assert not engine._pool_pays(fixer, mb, 20 * mb, (2.0, 0.01, 0.0), 4, 10)
     assert not engine._pool_pays(fixer, 0, 20 * mb, (0.0, 0.0, 0.0), 4, 1000)
+
+
+def test_the_writer_threads_share_the_cpus(monkeypatch: Any) -> None:
+    """A write's threads take CPU time too: on 2 CPUs, a pool that would pay without them does not
+    once they need as much as the fixing itself."""
+    mb = 1 << 20
+    fixer: Any = object()
+    monkeypatch.setattr(engine.os, "cpu_count", lambda: 2)
+    assert engine._pool_pays(fixer, mb, 13 * mb, (0.2, 0.004, 0.0), 2, 1000)
+    assert not engine._pool_pays(fixer, mb, 13 * mb, (0.2, 0.004, 0.0), 2, 1000, 0.3)

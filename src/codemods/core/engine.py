@@ -92,7 +92,8 @@ def _decide(fixer: FileFixer, source: SourceFile, outcome: Outcome) -> FileResul
     except UnicodeEncodeError:
         return FileResult(source.rel, "failed", f"the new text cannot be encoded as {source.encoding}", edits)
     reason = outcome.reason or f"{len(edits)} edit(s)"
-    return FileResult(source.rel, "changed", reason, edits, FileChange(source.rel, source.raw, new, reason))
+    return FileResult(source.rel, "changed", reason, edits,
+                      FileChange(source.rel, source.raw, new, reason, stamp=source.stamp))
 
 
 # -- process pool: the fixer is sent once per worker, then only paths travel ------------------------
@@ -263,6 +264,7 @@ def _run_files(fixer: FileFixer, ctx: Context, progress: Progress | None) -> Ite
         sample = max(SAMPLE_FILES, int(total * SAMPLE_SHARE))
         sizes = [_size(c) for c in candidates]
         took = sent = after = 0.0
+        cpu, own = time.process_time(), time.thread_time()  # other threads' CPU: the writer's
         for item in candidates[:sample]:
             start = time.perf_counter()
             result = _run_item(fixer, ctx, item, limit)
@@ -279,7 +281,9 @@ def _run_files(fixer: FileFixer, ctx: Context, progress: Progress | None) -> Ite
             if done > WARM_UP:
                 after += time.perf_counter() - start  # what this process does with it (staging it...)
         measured = sum(sizes[WARM_UP:done])
-        if not _pool_pays(fixer, measured, sum(sizes[done:]), (took, sent, after), jobs, total - done):
+        writer = max(0.0, (time.process_time() - cpu) - (time.thread_time() - own))
+        if not _pool_pays(fixer, measured, sum(sizes[done:]), (took, sent, after), jobs, total - done,
+                          writer * measured / max(1, sum(sizes[:done]))):
             jobs = 1
     if jobs > 1 and total - done >= POOL_THRESHOLD:
         items = [(str(c), ctx.rel(c), True) if isinstance(c, Path) else (str(c.path), c.rel, False)
@@ -319,21 +323,25 @@ def _run_item(fixer: FileFixer, ctx: Context, item: SourceFile | Path, limit: in
 
 
 def _pool_pays(fixer: FileFixer, sampled: int, left: int, costs: tuple[float, float, float], jobs: int,
-               files: int) -> bool:
+               files: int, threads: float = 0.0) -> bool:
     """Does a pool of ``jobs`` finish the ``left`` bytes sooner than this process, by POOL_MARGIN?
 
     ``costs``, measured on the sample (``sampled`` bytes): the seconds to fix it, to pickle and
     unpickle its results (their trip back from a worker) and what this process did with them
-    (staging the writes). Here, the rest costs ``left`` bytes at the sample's rates. In a pool it
-    costs starting the workers (sending each the fixer: free when they fork), then the slower of
-    the workers' share of the work and this process taking in and staging their results.
+    (staging the writes). ``threads``: the CPU seconds this process's other threads (the writer's,
+    which write the staged files) spent on the sample. Here, the rest costs ``left`` bytes at the
+    sample's rates, the writer's threads on another CPU. In a pool it costs starting the workers
+    (sending each the fixer: free when they fork), then the slower of the workers' share of the
+    work and this process taking in and staging their results, and never less than all of that
+    CPU time (the writer's included) shared by the machine's CPUs.
     """
     took, sent, after = costs
     if sampled <= 0 or took <= 0 or files < POOL_THRESHOLD:
         return False
     rate, trip, main = took / sampled, TRIP_FACTOR * sent / sampled, after / sampled
     here = (rate + main) * left
-    pooled = jobs * WORKER_START + max((rate + trip / 2) * left / jobs, (trip / 2 + main) * left)
+    pooled = jobs * WORKER_START + max((rate + trip / 2) * left / jobs, (trip / 2 + main) * left,
+                                       (rate + trip + main + threads / sampled) * left / (os.cpu_count() or 1))
     if pooled >= here * (1 - POOL_MARGIN):
         return False
     import multiprocessing
@@ -347,20 +355,24 @@ def _pool_pays(fixer: FileFixer, sampled: int, left: int, costs: tuple[float, fl
 
 def run_fixer(
     fixer: Fixer, ctx: Context, progress: Progress | None = None,
-    on_change: Callable[[FileChange], None] | None = None,
+    on_change: Callable[[FileChange], None] | None = None, release: bool = False,
 ) -> Plan:
     """Plan one fixer over the context (no writes).
 
     ``on_change`` sees each file fixer's change as soon as it is validated (the writer stages it
-    while the other files are still being planned).
+    while the other files are still being planned). ``release``: in a write whose caller renders
+    no text afterwards (the command line), a file fixer's changes are marked ``releasable`` and the
+    writer drops their texts once staged.
     """
     fixer.prepare(ctx)
     plan = Plan(fixer=fixer.name, root=ctx.root)
     if isinstance(fixer, FileFixer):
+        releasable = release and on_change is not None and ctx.mode == "write"
         for result in _run_files(fixer, ctx, progress):
             plan.files.append(result)
             plan.notices.extend(result.notices)
             if on_change is not None and result.change is not None:
+                result.change.releasable = releasable
                 on_change(result.change)
     elif isinstance(fixer, RepoFixer):
         fixer.plan(ctx)

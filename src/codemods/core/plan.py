@@ -15,7 +15,7 @@ Status = Literal["changed", "unchanged", "skipped", "failed"]
 STATUSES: tuple[Status, ...] = ("changed", "unchanged", "skipped", "failed")
 
 
-@dataclass
+@dataclass(slots=True)
 class Edit:
     """One reviewable item of a file's change: where, what, why (goes into the JSON report)."""
 
@@ -49,19 +49,56 @@ class Notice:
         return f"{self.level}: {where + ': ' if where else ''}{self.message}"
 
 
+#: what a file looked like when it was read: (size, mtime_ns, inode) from the stat before the read
+Stamp = tuple[int, int, int]
+
+
+def digest(data: bytes) -> bytes:
+    """The hash a written file is checked against once its old bytes are dropped (BLAKE2b)."""
+    try:  # CPython's own BLAKE2, which hashlib re-exports: importing hashlib loads OpenSSL (~4 MB)
+        from _blake2 import blake2b
+    except ImportError:  # pragma: no cover - a Python built without it
+        from hashlib import blake2b
+    return blake2b(data, digest_size=32).digest()
+
+
 @dataclass
 class FileChange:
-    """New bytes for one file. ``old is None`` means the file is created."""
+    """New bytes for one file. ``old is None`` means the file is created.
+
+    In a write, nothing renders the texts once the writer has written them to a temporary file:
+    a change marked ``releasable`` then drops them (:meth:`release`), keeping what the writer checks
+    the file against before its rename (``old_digest``, and the ``stamp`` taken when it was read).
+    """
 
     path: str  # POSIX path relative to the repository root
     old: bytes | None
     new: bytes
     reason: str
     mode: int | None = None  # permission bits for a created file
+    stamp: Stamp | None = None  # the file as it was read (None: unknown; its bytes are compared)
+    releasable: bool = False  # the texts may be dropped once staged (set by the engine in a write)
+    old_digest: bytes | None = None  # set when the texts are dropped
+    released: bool = False
 
     @property
     def is_creation(self) -> bool:
-        return self.old is None
+        return self.old is None and not self.released
+
+    def release(self) -> None:
+        """Drop the old and new bytes (after the writer has written the new ones); keep the old
+        bytes' digest for the checks before the rename."""
+        if self.old is None or self.released:
+            return
+        self.old_digest = digest(self.old)
+        self.released = True  # first: read meanwhile (by another thread), is_creation stays False
+        self.old, self.new = None, b""
+
+    def matches(self, current: bytes) -> bool:
+        """``current`` (a file's bytes now) is what the fixer read."""
+        if self.released:
+            return digest(current) == self.old_digest
+        return current == self.old
 
 
 @dataclass

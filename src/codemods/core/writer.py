@@ -6,14 +6,16 @@ Windows): a file is never seen half-written, whatever happens to the process or 
 folders are not fsynced after the renames (nor does git): after a power cut within the few seconds
 the filesystem takes to commit them, a file may show its old content again, never a mix.
 
-Before any rename, every target is checked: inside the root once symlinks are resolved, and its
-current bytes equal to the bytes the fixer read. A check that fails refuses the whole plan and
-removes the temporary files, so a run either writes every change or none. A file that its owner may
-not write (mode without ``u+w``) or that another user owns is refused the same way: the rename
-would replace it with a file of ours. Each file is then checked *again* right before its own
-rename: an edit another process makes while the others are renamed leaves that file as it is
-(reported, exit 2) instead of being lost. What remains is the few microseconds between that last
-read and the rename, per file.
+Before any rename, every target is checked: inside the root once symlinks are resolved, and as
+the fixer read it: the same size, mtime and inode as the stat taken when it was read
+(:attr:`~codemods.core.plan.FileChange.stamp`), else its current bytes equal to the bytes read (or
+to their digest, once dropped). A check that fails refuses the whole plan and removes the temporary
+files, so a run either writes every change or none. A file that its owner may not write (mode
+without ``u+w``) or that another user owns is refused the same way: the rename would replace it
+with a file of ours. Each file is then checked *again*, reading it, right before its own rename: an
+edit another process makes while the others are renamed (or one that kept the stat) leaves that
+file as it is (reported, exit 2) instead of being lost. What remains is the few microseconds
+between that last read and the rename, per file.
 
 Temporary files are named ``.<name>.stabfix-tmp-<random>`` (:data:`TEMP_GLOB`). A run killed with
 SIGKILL cannot remove them; the next run removes the ones older than itself in every folder it
@@ -27,7 +29,9 @@ counts the files put in place.
 :class:`Writer` can *stage* changes while the plan is still being made (the engine hands it each
 changed file as it comes): temporary files are written by a few threads, in parallel with the
 fixers, and :meth:`Writer.commit` then only checks and renames. Staging writes nothing a user sees
-under a file's own name; :meth:`Writer.discard` removes what was staged but not committed.
+under a file's own name; :meth:`Writer.discard` removes what was staged but not committed. A change
+the engine marks ``releasable`` (a write: nothing renders it) drops its texts once its temporary
+file is written, so that a run holds the bytes of the files in flight, not of every changed file.
 """
 
 from __future__ import annotations
@@ -35,7 +39,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import secrets
 import stat
 import threading
 import time
@@ -57,7 +60,8 @@ _EXCLUDE_LINE = f"{TEMP_GLOB}\n"
 
 def temp_name(name: str) -> str:
     """The temporary file's name for a target named ``name``: ``.<name>.stabfix-tmp-<random>``."""
-    return f".{name}.stabfix-tmp-{secrets.token_hex(6)}"
+    # secrets.token_hex(6) is exactly this, without importing secrets (and hashlib's OpenSSL: MBs)
+    return f".{name}.stabfix-tmp-{os.urandom(6).hex()}"
 
 
 def remove_stale_temps(folder: str | os.PathLike[str], before: float) -> int:
@@ -101,13 +105,17 @@ def exclude_temps_from_git(root: Path) -> None:
 
 class _Targets:
     """Resolve each change's path with symlinks followed: one ``lstat`` per folder and per file,
-    folders resolved from their (cached) parent."""
+    folders resolved from their (cached) parent. Called by the staging threads: a race on its
+    caches only computes the same entry twice."""
 
     def __init__(self, root: Path) -> None:
         self.root = os.path.realpath(root)
         self.prefix = self.root.rstrip(os.sep) + os.sep
         self.folders: dict[str, str] = {"": self.root}
         self.paths: dict[str, Path] = {}
+        #: the lstat of each file resolved that is no symlink (its stat too): taken by the check of
+        #: its permissions, which then needs no system call of its own
+        self.stats: dict[str, os.stat_result] = {}
 
     def _folder(self, rel: str) -> str:
         real = self.folders.get(rel)
@@ -126,32 +134,52 @@ class _Targets:
             return known
         folder, _, name = rel.rpartition("/")
         full = os.path.join(self._folder(folder), name)
-        if name in ("", ".", "..") or os.path.islink(full):
-            full = os.path.realpath(full)
+        st: os.stat_result | None = None
+        if name not in ("", ".", ".."):
+            with contextlib.suppress(OSError, ValueError):  # missing: no symlink (as os.path.islink)
+                st = os.lstat(full)
+        if st is None or stat.S_ISLNK(st.st_mode):
+            if name in ("", ".", "..") or st is not None:
+                full = os.path.realpath(full)
+            st = None
         if not (full + os.sep).startswith(self.prefix) or full == self.root:
             raise StabfixError(
                 "refusing to write outside the repository root (symlink or '..' in the path)", path=rel
             )
+        if st is not None:
+            self.stats[rel] = st
         path = self.paths[rel] = Path(full)
         return path
 
 
-def _check_one(path: Path, change: FileChange) -> None:
+def _check_one(path: Path, change: FileChange, *, by_stat: bool = False) -> None:
+    """Refuse a file that is not as the fixer read it (or, for a creation, exists now).
+
+    ``by_stat``: a file whose size, mtime and inode are still those of the stat taken before it was
+    read (:attr:`FileChange.stamp`) passes without being read again; any other is read and compared
+    (its bytes, or their digest once dropped). The check right before each rename
+    (:func:`_check_late`) always reads, so an edit that leaves the stat as it was is still caught.
+    """
     if change.is_creation:
         if path.exists() or path.is_symlink():
             raise StabfixError("exists already (created since the plan was made); nothing written", change.path)
         return
     try:
+        if by_stat and change.stamp is not None:
+            st = os.stat(path)
+            if (st.st_size, st.st_mtime_ns, st.st_ino) == change.stamp:
+                return
         current = path.read_bytes()
     except FileNotFoundError:
         raise _deleted(change) from None
-    if current != change.old:
+    if not change.matches(current):
         raise StabfixError("changed during the run; nothing written, run stabfix again", change.path)
 
 
 def _check_late(path: Path, change: FileChange) -> None:
-    """The check of :func:`_check_one` again, right before the rename, once other files may have
-    been written: a file changed since is left as it is (its temporary file removed) and reported."""
+    """The check of :func:`_check_one` again (reading the file), right before the rename, once
+    other files may have been written: a file changed since is left as it is (its temporary file
+    removed) and reported."""
     try:
         _check_one(path, change)
     except StabfixError as exc:
@@ -161,9 +189,11 @@ def _check_late(path: Path, change: FileChange) -> None:
                            change.path) from None
 
 
-def _check_writable(path: Path, change: FileChange) -> int:
-    """The permission bits of ``path``; refuse a file we must not replace by a rename."""
-    st = path.stat()
+def _check_writable(path: Path, change: FileChange, st: os.stat_result | None = None) -> int:
+    """The permission bits of ``path`` (``st``: its stat, if taken already); refuse a file we must
+    not replace by a rename."""
+    if st is None:
+        st = path.stat()
     if not st.st_mode & stat.S_IWUSR:
         raise StabfixError("write-protected (its owner may not write it); nothing written", change.path)
     if hasattr(os, "geteuid") and st.st_uid != os.geteuid():
@@ -237,7 +267,7 @@ class Writer:
         self._pool: ThreadPoolExecutor | None = None
         # path -> (the change, its future temporary file, or the error that refuses the plan)
         self._staged: dict[str, tuple[FileChange, Future[Path] | StabfixError]] = {}
-        self._batch: list[tuple[Path, FileChange, Future[Path]]] = []
+        self._batch: list[tuple[FileChange, Future[Path]]] = []
         self._stop = threading.Event()  # set on an interrupt: the threads start no other file
         self._done: list[str] = []  # files put in place (list.append is atomic across threads)
         self._started = time.time()  # temporary files older than this are a killed run's
@@ -259,14 +289,13 @@ class Writer:
         """Start writing ``change``'s temporary file (existing files only; creations wait for commit)."""
         if change.is_creation or change.path in self._staged:
             return
-        try:
-            path = self._resolve(change)
-        except StabfixError as exc:
-            self._staged[change.path] = (change, exc)
+        if change.released:  # its texts went with another writer's temporary file
+            self._staged[change.path] = (change, StabfixError(
+                "stabfix bug: a change whose texts were dropped is staged again; nothing written", change.path))
             return
-        future: Future[Path] = Future()
+        future: Future[Path] = Future()  # its path is resolved by the thread (a path outside the root fails it)
         self._staged[change.path] = (change, future)
-        self._batch.append((path, change, future))
+        self._batch.append((change, future))
         if len(self._batch) >= self.BATCH:
             self._flush()
 
@@ -275,37 +304,46 @@ class Writer:
             self._threads().submit(self._stage_batch, self._batch)
             self._batch = []
 
-    def _stage_batch(self, batch: list[tuple[Path, FileChange, Future[Path]]]) -> None:
-        for path, change, future in batch:
+    def _stage_batch(self, batch: list[tuple[FileChange, Future[Path]]]) -> None:
+        for change, future in batch:
             if self._stop.is_set():
                 future.cancel()
             if not future.set_running_or_notify_cancel():
                 continue
             try:
-                future.set_result(self._stage_one(path, change))
+                future.set_result(self._stage_one(self._resolve(change), change))
             except BaseException as exc:
                 future.set_exception(exc)
 
     def _sweep(self, folder: Path) -> None:
-        """Remove what a killed run left in ``folder`` (once per folder and run)."""
+        """Remove what a killed run left in ``folder`` (once per folder and run), before any
+        temporary file of this run is created there: a thread that finds the folder being swept
+        waits (a file of ours created meanwhile could look older than the run on a file system
+        whose clock is coarse, and be removed)."""
         key = str(folder)
+        if key in self._swept:  # the common case, without the lock
+            return
         with self._sweep_lock:
             if key in self._swept:
                 return
-            self._swept.add(key)
             if not self._excluded:
                 self._excluded = True
                 exclude_temps_from_git(Path(self._resolve.root))
-        remove_stale_temps(folder, self._started)
+            remove_stale_temps(folder, self._started)
+            self._swept.add(key)
 
     def _stage_one(self, path: Path, change: FileChange) -> Path:
         self._sweep(path.parent)
         try:
-            return _temp_beside(path, change.new, _check_writable(path, change))
+            st = self._resolve.stats.pop(change.path, None)
+            tmp = _temp_beside(path, change.new, _check_writable(path, change, st))
         except FileNotFoundError:
             raise _deleted(change) from None
         except OSError as exc:
             raise _cannot_write(change, exc) from None
+        if change.releasable:
+            change.release()  # its new bytes are in the temporary file; a digest replaces the old ones
+        return tmp
 
     def commit(self, changes: list[FileChange]) -> None:
         """Check every change, then put them all in place; refuse all of them on any problem."""
@@ -333,7 +371,7 @@ class Writer:
             tmp = staged.result()  # raises the staging error, if any
             targets.append((self._resolve(change), change, tmp))
         for path, change, _ in targets:  # every file as the fixer read it, right before any rename
-            _check_one(path, change)
+            _check_one(path, change, by_stat=True)
         step = self.BATCH
         futures = [self._threads().submit(self._put_batch, targets[i:i + step]) for i in range(0, len(targets), step)]
         errors = [exc for f in futures for exc in f.result()]

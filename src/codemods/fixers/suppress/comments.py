@@ -217,17 +217,22 @@ def fresh(line: str, kind: str, codes: list[str], reason: str | None = None) -> 
 
 def fresh_sorted(line: str, code_end: int, kind: str, codes: list[str], reason: str | None = None) -> str:
     """:func:`fresh` for codes already sorted and unique, the code ending at ``code_end``."""
-    code = line[:code_end]
-    joined = ", ".join(codes)
+    before, after = affixes(kind, reason)
+    return line[:code_end] + before + ", ".join(codes) + after + line[code_end:]
+
+
+def affixes(kind: str, reason: str | None = None) -> tuple[str, str]:
+    """What :func:`fresh_sorted` puts before and after the joined codes, for a line without a
+    comment: ``("  # noqa: ", "")``, ``("  # type: ignore[", "]")``... (the reason included)."""
     if kind == "noqa":
-        directive = f"# noqa: {joined}"
+        before, after = SEP + "# noqa: ", ""
     elif kind == "type-ignore":
-        directive = f"# type: ignore[{joined}]"
+        before, after = SEP + "# type: ignore[", "]"
     else:
-        directive = f"# pyright: ignore[{joined}]"
+        before, after = SEP + "# pyright: ignore[", "]"
     if reason:
-        directive += SEP + _reason(reason)
-    return code + SEP + directive + line[len(code):]
+        after += SEP + _reason(reason)
+    return before, after
 
 
 def _reason(text: str) -> str:

@@ -11,6 +11,7 @@ reason; ``finish`` turns them into run-level notices and sums up what is left.
 
 from __future__ import annotations
 
+import operator
 import os
 import re
 import sys
@@ -43,6 +44,11 @@ SELF_REMOVING = {
 }
 
 
+
+_LINE, _END_LINE, _NOQA_ROW = map(operator.attrgetter, ("line", "end_line", "noqa_row"))
+
+#: ruff codes seen -> whether a noqa can carry them (of the rule-code grammar)
+_RULE_CODES: dict[str, bool] = {}
 
 #: directives that reason text must not carry (it would suppress, or stop suppressing, something)
 _DIRECTIVE = re.compile(r"#|\b(?:noqa|type\s*:|pyright\s*:|fmt\s*:|pragma\s*:|pylint\s*:|isort\s*:)", re.I)
@@ -97,6 +103,7 @@ class SuppressFixer(FileFixer):
         self._dropped = 0
         self._missing = 0
         self._mapped: set[str] = set()
+        self._labels: dict[str, str] = {}
 
     # -- hooks ---------------------------------------------------------------------------------
     def max_rounds(self) -> int:
@@ -282,20 +289,27 @@ class SuppressFixer(FileFixer):
         return None
 
     def fix(self, source: SourceFile) -> Outcome:
-        items = self._diags.get(source.rel, [])
-        upto = 1 + max(max(d.line, d.end_line or 0, d.noqa_row or 0) for d in items) if items else 0
+        # each file is fixed once per round: its diagnostics are consumed (freed as the run goes;
+        # the ones left are the files never fixed, which finish() reports)
+        items = self._diags.pop(source.rel, [])
+        upto = 0  # 1 + the last line any diagnostic names (iterated in C: attrgetter, filter)
+        if items:
+            upto = 1 + max(max(map(_LINE, items)), max(filter(None, map(_END_LINE, items)), default=0),
+                           max(filter(None, map(_NOQA_ROW, items)), default=0))
         try:
             lm = scan(source.text, upto)
         except (SyntaxError, tokenize.TokenError) as exc:
             raise FileFailure(f"does not tokenize ({exc}); fix the syntax error first") from None
         opts: SuppressOptions = self.options
         kind, ruff, reason = self.kind, self.tool == "ruff", opts.reason
-        adds: dict[int, set[str]] = {}
+        adds: dict[int, list[str]] = {}  # line -> its new codes (no duplicates; sorted below)
         removes: dict[int, list[list[str]]] = {}
         notes: list[Edit] = []
         unused_code = UNUSED_CODES[self.tool]
         lines, count, stale = lm.lines, lm.count, self._stale
         placed: dict[tuple[int, int | None], Placement] = {}  # many diagnostics share a line
+        free: dict[int, int] = {}  # for ruff, the rows that can take a comment (most of them)
+        in_string, comment_col = lm.in_string, lm.comment_col
         for item in items:
             line, code = item.line, item.code
             why = stale(lines, count, item)
@@ -315,7 +329,10 @@ class SuppressFixer(FileFixer):
                     notes.append(Edit(f"{code}: cannot be suppressed by a comment: {SELF_REMOVING[code]}",
                                       line, "not-suppressible", {"code": code}))
                     continue
-                if CODE_GRAMMAR["ruff"].fullmatch(code) is None:  # e.g. invalid-syntax
+                rule = _RULE_CODES.get(code)
+                if rule is None:
+                    rule = _RULE_CODES[code] = CODE_GRAMMAR["ruff"].fullmatch(code) is not None
+                if not rule:  # e.g. invalid-syntax
                     notes.append(Edit(f"{code}: no rule code: cannot be suppressed by a noqa", line,
                                       "not-suppressible", {"code": code}))
                     continue
@@ -323,34 +340,50 @@ class SuppressFixer(FileFixer):
                     notes.append(Edit(f"{code}: no noqa line (syntax error?): cannot be suppressed", line,
                                       "not-suppressible", {"code": code}))
                     continue
-                key: tuple[int, int | None] = (item.noqa_row, None)
+                row = item.noqa_row
+                target: int | None = free.get(row)
+                if target is None:  # a row not seen yet: choose_line's rules, inline for a line that can
+                    content = lines[row - 1]
+                    if (row not in in_string and content and not content.isspace()
+                            and not (content[-1] == "\\" and comment_col(row) is None)):
+                        target = free[row] = row
+                key: tuple[int, int | None] = (row, None)
             else:
-                key = (line, item.end_line)
-            place = placed.get(key)
-            if place is None:
-                place = placed[key] = choose_line(lm, *key)
-            target = place.line
+                key, target = (line, item.end_line), None
             if target is None:
-                notes.append(Edit(f"{code}: {place.reason}", line, "not-suppressible", {"code": code}))
-                continue
+                place = placed.get(key)
+                if place is None:
+                    place = placed[key] = choose_line(lm, *key)
+                target = place.line
+                if target is None:
+                    notes.append(Edit(f"{code}: {place.reason}", line, "not-suppressible", {"code": code}))
+                    continue
             got = adds.get(target)
             if got is None:
-                adds[target] = {code}
-            else:
-                got.add(code)
+                adds[target] = [code]
+            elif code not in got:
+                got.append(code)
 
         edits: list[Edit] = []
         new_lines: dict[int, tuple[int, str]] = {}  # line -> (where its code ends, new text)
-        comment_col = lm.comment_col
+        labels = self._labels  # one message string per code, not one per edit
+        before, after = cm.affixes(kind, reason)
         for line in sorted(adds.keys() | removes.keys()):
             content = lines[line - 1]
             col = comment_col(line)
             if col is None and line not in removes:  # the common case: a line without comments
-                codes = sorted(adds[line])
-                code_end = len(content.rstrip())
-                new_lines[line] = (code_end, cm.fresh_sorted(content, code_end, kind, codes, reason))
-                what = f"+{codes[0]}" if len(codes) == 1 else ", ".join(["+" + c for c in codes])
-                edits.append(Edit(f"{kind}: {what}", line, "suppress", {"added": codes, "removed": []}))
+                codes = adds[line]
+                if len(codes) > 1:
+                    codes.sort()
+                code_end = len(content.rstrip())  # cm.fresh_sorted, inline:
+                new_lines[line] = (code_end, content[:code_end] + before + ", ".join(codes) + after + content[code_end:])
+                if len(codes) == 1:
+                    message = labels.get(codes[0])
+                    if message is None:
+                        message = labels[codes[0]] = f"{kind}: +{codes[0]}"
+                else:
+                    message = f"{kind}: " + ", ".join(["+" + c for c in codes])
+                edits.append(Edit(message, line, "suppress", {"added": codes, "removed": []}))
                 continue
             parsed = cm.parse_line(content, col)
             removed: list[str] = []
@@ -375,7 +408,7 @@ class SuppressFixer(FileFixer):
         prev = 0
         text = source.text
         starts = lm.starts
-        for line, (_, new) in sorted(new_lines.items()):
+        for line, (_, new) in new_lines.items():  # in line order (made so above)
             start = starts[line - 1]
             parts.append(text[prev:start])
             parts.append(new)
@@ -404,20 +437,27 @@ class SuppressFixer(FileFixer):
     def finish(self, ctx: Context, plan: Plan) -> None:
         counts: dict[str, int] = defaultdict(int)
         notices: list[Notice] = []
+        codes = removed = 0
         for result in plan.files:
-            keep: list[Edit] = []
-            for e in result.edits:
-                counts[e.kind] += 1
-                if e.kind == "suppress":
-                    counts["codes"] += len(e.data.get("added", []))
-                    counts["removed"] += len(e.data.get("removed", []))
-                    keep.append(e)
-                else:
+            edits = result.edits
+            if not edits:
+                continue
+            keep = [e for e in edits if e.kind == "suppress"]
+            counts["suppress"] += len(keep)
+            codes += sum([len(e.data.get("added", ())) for e in keep])
+            removed += sum([len(e.data.get("removed", ())) for e in keep])
+            if len(keep) == len(edits):
+                continue
+            for e in edits:
+                if e.kind != "suppress":
+                    counts[e.kind] += 1
                     notices.append(Notice(
                         e.message, path=result.path, line=e.line,
                         level="info" if e.kind == "covered" else "warning",
                     ))
             result.edits = keep
+        counts["codes"] += codes
+        counts["removed"] += removed
         planned = {f.path for f in plan.files}
         outside = [rel for rel in self._diags if rel not in planned]
         if outside:

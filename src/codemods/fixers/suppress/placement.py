@@ -38,6 +38,7 @@ _TOKEN = re.compile(
     rf"[^#'\"]*(?:(?P<c>#[^\r\n]*)|(?P<s>{_TSQ}|{_TDQ}|{_SQ}|{_DQ})|(?P<bad>['\"])|\Z)",
     re.S,
 )
+assert _TOKEN.groupindex == {"c": 1, "s": 2, "bad": 3}  # _fast reads them by number
 _FSTRING = frozenset("fFtT")
 _PREFIX = frozenset("rRbBuUfFtT")
 
@@ -162,14 +163,14 @@ def _fast(text: str, lm: LineMap, stop: int) -> None:
     comments = lm.comment_offsets
     find = text.find
     for m in _TOKEN.finditer(text):
-        kind = m.lastgroup
-        if kind == "c":
-            pos = m.start("c")
+        kind = m.lastindex  # the groups by number (c, s, bad): cheaper than by name
+        if kind == 1:
+            pos = m.start(1)
             if pos >= stop:
                 return
             comments.append(pos)
-        elif kind == "s":
-            s, e = m.span("s")
+        elif kind == 2:
+            s, e = m.span(2)
             if s >= stop:
                 return
             if s and text[s - 1] in _PREFIX and _is_fstring(text, s) and not _complete(text[s:e]):
@@ -178,8 +179,8 @@ def _fast(text: str, lm: LineMap, stop: int) -> None:
                 first = bisect.bisect_right(starts, s)
                 last = bisect.bisect_right(starts, e - 1)
                 lm.in_string.update(range(first, last))
-        elif kind == "bad":
-            if m.start("bad") >= stop:
+        elif kind == 3:
+            if m.start(3) >= stop:
                 return
             raise NeedsTokenize
         else:

@@ -171,13 +171,14 @@ def _json(data: str | bytes, source: str) -> Any:
 
 
 # ruff's JSON entries, decoded straight into these records (fields stabfix does not use, such as
-# the fix and the url, are skipped by the decoder without building Python objects)
-class _RuffLocation(msgspec.Struct):
+# the fix and the url, are skipped by the decoder without building Python objects); they hold no
+# cycles, so the garbage collector does not track them (tens of thousands of objects it would scan)
+class _RuffLocation(msgspec.Struct, gc=False):
     row: int
     column: int | None = None
 
 
-class _RuffItem(msgspec.Struct):
+class _RuffItem(msgspec.Struct, gc=False):
     filename: str
     location: _RuffLocation
     noqa_row: int | None
@@ -255,7 +256,8 @@ def _ruff(data: str | bytes, source: str) -> list[Diagnostic]:
 def _ruff_items(items: list[_RuffItem], source: str, out: list[Diagnostic], seen: set[str | None],
                 names: dict[str, str]) -> None:
     """Append ``items`` to ``out`` as diagnostics. ``seen``: codes already checked (a report
-    repeats few codes many times); ``names``: one string per file, not one per diagnostic."""
+    repeats few codes many times); ``names``: one string per distinct file name, code and message,
+    not one per diagnostic (a report repeats them: a twentieth of the memory)."""
     append = out.append
     base = len(out)
     for i, item in enumerate(items):
@@ -265,7 +267,10 @@ def _ruff_items(items: list[_RuffItem], source: str, out: list[Diagnostic], seen
         code = item.code
         if code not in seen:
             seen.add(check_code("ruff", code, f"entry {base + i}", source))
+        if code is not None:
+            code = names.setdefault(code, code)
         message = item.message or ""
+        message = names.setdefault(message, message)
         col = loc.column
         ecol = end.column if end is not None else None
         name = names.setdefault(item.filename, item.filename)
