@@ -163,8 +163,11 @@ def discover(
     found: list[Path] = []
     seen: set[Path] = set()
 
-    def wanted(p: Path) -> bool:
-        return p.suffix in suffixes or p.name in names
+    def wanted(name: str) -> bool:  # Path(name).suffix in suffixes, or one of the names
+        dot = name.rfind(".")
+        return (0 < dot < len(name) - 1 and name[dot:] in suffixes) or name in names
+
+    globs = bool(include or exclude)
 
     def accept(p: Path, explicit: bool, real: Path | None = None) -> None:
         if real is None:  # else known: no symlink on the way (thousands of files: skip realpath)
@@ -178,7 +181,7 @@ def discover(
                 return
         if real in seen:
             return
-        if not explicit and not rules.globs_ok(real.relative_to(root).as_posix()):
+        if not explicit and globs and not rules.globs_ok(real.relative_to(root).as_posix()):
             return
         seen.add(real)
         found.append(real)
@@ -204,8 +207,10 @@ def discover(
                 keep.append(name)
             dirnames[:] = keep
             for name in sorted(filenames):
+                if not wanted(name):  # most files: no Path built, no system call
+                    continue
                 f = d / name
-                if wanted(f) and not rules.ignored(f):
+                if not rules.ignored(f):
                     accept(f, explicit=False, real=f if real_walk and not f.is_symlink() else None)
     found.sort()
     return found
