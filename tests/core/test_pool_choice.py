@@ -35,6 +35,28 @@ def test_costly_files_are_pooled_from_the_sample_on(tmp_path: Path, monkeypatch:
     assert [c.new for c in plan.changes] == [c.new for c in serial.changes]
 
 
+def test_a_cost_seen_later_still_gets_the_pool(tmp_path: Path, monkeypatch: Any) -> None:
+    """The sample said no; the files after it cost more: a later check (on all files run here)
+    pools the rest, and the plan is the same as one process's."""
+    root = tmp_path / "repo"
+    report = _repo(root, 160)
+    sizes = recorded_pool_sizes(monkeypatch)
+    seen: list[int] = []
+
+    def pays(fixer: Any, sampled: int, left: int, costs: Any, jobs: int, files: int, threads: float = 0.0) -> bool:
+        if files not in seen:  # one check asks per byte and per file
+            seen.append(files)
+        return len(seen) == 3
+
+    monkeypatch.setattr(engine, "_pool_pays", pays)
+    plan = codemods.make_plan("noqa", root=root, from_report=str(report))
+    sample = max(engine.SAMPLE_FILES, int(160 * engine.SAMPLE_SHARE))
+    assert seen == [160 - sample - k * engine.RECHECK_FILES for k in range(3)] and sizes == [4]
+    serial = codemods.make_plan("noqa", root=root, from_report=str(report), jobs=1)
+    assert [(f.path, f.status) for f in plan.files] == [(f.path, f.status) for f in serial.files]
+    assert [c.new for c in plan.changes] == [c.new for c in serial.changes] and len(plan.changes) == 160
+
+
 def test_the_model() -> None:
     mb = 1 << 20
     fixer: Any = object()

@@ -38,6 +38,8 @@ POOL_THRESHOLD = 48
 #: with no --jobs / `jobs` given, files run here first (at least this many, and this share of
 #: them) to measure what one byte costs to fix and to send back from a worker (see _pool_pays)
 SAMPLE_FILES, SAMPLE_SHARE = 8, 0.04
+#: without a pool after the sample, the decision is made again after each this many files
+RECHECK_FILES = 24
 #: sampled files that are run but not timed (the first ones pay for lazy imports and caches)
 WARM_UP = 2
 #: a pool must save at least this share of the time left, net of its measured costs
@@ -237,7 +239,10 @@ def _run_files(fixer: FileFixer, ctx: Context, progress: Progress | None) -> Ite
 
     With ``--jobs N`` (or ``jobs`` in the config) the pool runs from :data:`POOL_THRESHOLD` files
     on. Without, the first files run here and their measured cost decides (:func:`_pool_pays`):
-    a pool only where it is worth more than it costs, so never slower than ``--jobs 1``.
+    a pool only where it is worth more than it costs, so never slower than ``--jobs 1``. Files
+    sorted by path need not cost alike (a tree's first folder of quick skips, then modules to
+    rewrite): while no pool, the decision is made again every :data:`RECHECK_FILES` files, on all
+    that ran here.
     """
     known = fixer.candidates(ctx)
     found = ctx.discover(fixer.suffixes) if known is None else ctx.filter(known, fixer.suffixes)
@@ -264,26 +269,38 @@ def _run_files(fixer: FileFixer, ctx: Context, progress: Progress | None) -> Ite
         sample = max(SAMPLE_FILES, int(total * SAMPLE_SHARE))
         sizes = [_size(c) for c in candidates]
         took = sent = after = 0.0
+        timed = 0  # files whose result's trip was measured (the sample's)
         cpu, own = time.process_time(), time.thread_time()  # other threads' CPU: the writer's
-        for item in candidates[:sample]:
-            start = time.perf_counter()
-            result = _run_item(fixer, ctx, item, limit)
-            if done >= WARM_UP:  # the first files pay one-time costs (lazy imports, caches)
-                took += time.perf_counter() - start
+        pays = False
+        # the sample decides; a cost per byte that grows later in the (sorted) list is seen at the
+        # next checks, while the files left can still fill a pool
+        while not pays and done < total - POOL_THRESHOLD:
+            for item in candidates[done:done + (sample if done == 0 else RECHECK_FILES)]:
                 start = time.perf_counter()
-                pickle.loads(pickle.dumps(result, pickle.HIGHEST_PROTOCOL))  # its trip back from a worker
-                sent += time.perf_counter() - start
-            done += 1
-            if progress:
-                progress(done, total)
-            start = time.perf_counter()
-            yield result
-            if done > WARM_UP:
-                after += time.perf_counter() - start  # what this process does with it (staging it...)
-        measured = sum(sizes[WARM_UP:done])
-        writer = max(0.0, (time.process_time() - cpu) - (time.thread_time() - own))
-        if not _pool_pays(fixer, measured, sum(sizes[done:]), (took, sent, after), jobs, total - done,
-                          writer * measured / max(1, sum(sizes[:done]))):
+                result = _run_item(fixer, ctx, item, limit)
+                if done >= WARM_UP:  # the first files pay one-time costs (lazy imports, caches)
+                    took += time.perf_counter() - start
+                    if done < sample:
+                        start = time.perf_counter()
+                        pickle.loads(pickle.dumps(result, pickle.HIGHEST_PROTOCOL))  # its trip from a worker
+                        sent += time.perf_counter() - start
+                        timed += sizes[done]
+                done += 1
+                if progress:
+                    progress(done, total)
+                start = time.perf_counter()
+                yield result
+                if done > WARM_UP:
+                    after += time.perf_counter() - start  # what this process does with it (staging it...)
+            writer = max(0.0, (time.process_time() - cpu) - (time.thread_time() - own))
+            # the rest costs what the files run here cost per byte, or per file (small files with
+            # a fixed cost each): a pool when either says it pays
+            measured, n_run = sum(sizes[WARM_UP:done]), done - WARM_UP
+            per_byte = (measured, sum(sizes[done:]), sent * measured / max(1, timed), sum(sizes[:done]))
+            per_file = (n_run, total - done, sent * n_run / max(1, min(done, sample) - WARM_UP), done)
+            pays = any(_pool_pays(fixer, run, left, (took, trip, after), jobs, total - done, writer * run / max(1, every))
+                       for run, left, trip, every in (per_byte, per_file))
+        if not pays:
             jobs = 1
     if jobs > 1 and total - done >= POOL_THRESHOLD:
         items = [(str(c), ctx.rel(c), True) if isinstance(c, Path) else (str(c.path), c.rel, False)
