@@ -22,6 +22,7 @@ are left alone; an effective blanket makes the request a no-op (:attr:`LineEdit.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -221,6 +222,7 @@ def fresh_sorted(line: str, code_end: int, kind: str, codes: list[str], reason: 
     return line[:code_end] + before + ", ".join(codes) + after + line[code_end:]
 
 
+@functools.cache  # one pair per run: fresh_sorted asks for every line it writes
 def affixes(kind: str, reason: str | None = None) -> tuple[str, str]:
     """What :func:`fresh_sorted` puts before and after the joined codes, for a line without a
     comment: ``("  # noqa: ", "")``, ``("  # type: ignore[", "]")``... (the reason included)."""

@@ -11,6 +11,7 @@ reason; ``finish`` turns them into run-level notices and sums up what is left.
 
 from __future__ import annotations
 
+import functools
 import operator
 import os
 import re
@@ -47,8 +48,12 @@ SELF_REMOVING = {
 
 _LINE, _END_LINE, _NOQA_ROW = map(operator.attrgetter, ("line", "end_line", "noqa_row"))
 
-#: ruff codes seen -> whether a noqa can carry them (of the rule-code grammar)
-_RULE_CODES: dict[str, bool] = {}
+
+
+@functools.cache
+def _is_rule_code(code: str) -> bool:
+    """Can a noqa carry this ruff code (the rule-code grammar)? A report repeats few codes."""
+    return CODE_GRAMMAR["ruff"].fullmatch(code) is not None
 
 #: directives that reason text must not carry (it would suppress, or stop suppressing, something)
 _DIRECTIVE = re.compile(r"#|\b(?:noqa|type\s*:|pyright\s*:|fmt\s*:|pragma\s*:|pylint\s*:|isort\s*:)", re.I)
@@ -309,7 +314,7 @@ class SuppressFixer(FileFixer):
         lines, count, stale = lm.lines, lm.count, self._stale
         placed: dict[tuple[int, int | None], Placement] = {}  # many diagnostics share a line
         free: dict[int, int] = {}  # for ruff, the rows that can take a comment (most of them)
-        in_string, comment_col = lm.in_string, lm.comment_col
+        comment_col = lm.comment_col
         for item in items:
             line, code = item.line, item.code
             why = stale(lines, count, item)
@@ -329,10 +334,7 @@ class SuppressFixer(FileFixer):
                     notes.append(Edit(f"{code}: cannot be suppressed by a comment: {SELF_REMOVING[code]}",
                                       line, "not-suppressible", {"code": code}))
                     continue
-                rule = _RULE_CODES.get(code)
-                if rule is None:
-                    rule = _RULE_CODES[code] = CODE_GRAMMAR["ruff"].fullmatch(code) is not None
-                if not rule:  # e.g. invalid-syntax
+                if not _is_rule_code(code):  # e.g. invalid-syntax
                     notes.append(Edit(f"{code}: no rule code: cannot be suppressed by a noqa", line,
                                       "not-suppressible", {"code": code}))
                     continue
@@ -342,11 +344,8 @@ class SuppressFixer(FileFixer):
                     continue
                 row = item.noqa_row
                 target: int | None = free.get(row)
-                if target is None:  # a row not seen yet: choose_line's rules, inline for a line that can
-                    content = lines[row - 1]
-                    if (row not in in_string and content and not content.isspace()
-                            and not (content[-1] == "\\" and comment_col(row) is None)):
-                        target = free[row] = row
+                if target is None and lm.blocker(row) is None:  # a row not seen yet that can
+                    target = free[row] = row
                 key: tuple[int, int | None] = (row, None)
             else:
                 key, target = (line, item.end_line), None
@@ -367,7 +366,6 @@ class SuppressFixer(FileFixer):
         edits: list[Edit] = []
         new_lines: dict[int, tuple[int, str]] = {}  # line -> (where its code ends, new text)
         labels = self._labels  # one message string per code, not one per edit
-        before, after = cm.affixes(kind, reason)
         for line in sorted(adds.keys() | removes.keys()):
             content = lines[line - 1]
             col = comment_col(line)
@@ -375,8 +373,8 @@ class SuppressFixer(FileFixer):
                 codes = adds[line]
                 if len(codes) > 1:
                     codes.sort()
-                code_end = len(content.rstrip())  # cm.fresh_sorted, inline:
-                new_lines[line] = (code_end, content[:code_end] + before + ", ".join(codes) + after + content[code_end:])
+                code_end = len(content.rstrip())
+                new_lines[line] = (code_end, cm.fresh_sorted(content, code_end, kind, codes, reason))
                 if len(codes) == 1:
                     message = labels.get(codes[0])
                     if message is None:
