@@ -268,8 +268,8 @@ def _run_files(fixer: FileFixer, ctx: Context, progress: Progress | None) -> Ite
     if auto and jobs > 1 and total >= POOL_THRESHOLD:
         sample = max(SAMPLE_FILES, int(total * SAMPLE_SHARE))
         sizes = [_size(c) for c in candidates]
-        took = sent = after = 0.0
-        timed = 0  # files whose result's trip was measured (the sample's)
+        took = sent = after = 0.0  # sent: the trips of the sample's timed files (after the warm-up)
+        timed_bytes, timed_files = sum(sizes[WARM_UP:sample]), sample - WARM_UP
         cpu, own = time.process_time(), time.thread_time()  # other threads' CPU: the writer's
         pays = False
         # the sample decides; a cost per byte that grows later in the (sorted) list is seen at the
@@ -284,7 +284,6 @@ def _run_files(fixer: FileFixer, ctx: Context, progress: Progress | None) -> Ite
                         start = time.perf_counter()
                         pickle.loads(pickle.dumps(result, pickle.HIGHEST_PROTOCOL))  # its trip from a worker
                         sent += time.perf_counter() - start
-                        timed += sizes[done]
                 done += 1
                 if progress:
                     progress(done, total)
@@ -296,8 +295,8 @@ def _run_files(fixer: FileFixer, ctx: Context, progress: Progress | None) -> Ite
             # the rest costs what the files run here cost per byte, or per file (small files with
             # a fixed cost each): a pool when either says it pays
             measured, n_run = sum(sizes[WARM_UP:done]), done - WARM_UP
-            per_byte = (measured, sum(sizes[done:]), sent * measured / max(1, timed), sum(sizes[:done]))
-            per_file = (n_run, total - done, sent * n_run / max(1, min(done, sample) - WARM_UP), done)
+            per_byte = (measured, sum(sizes[done:]), sent * measured / max(1, timed_bytes), sum(sizes[:done]))
+            per_file = (n_run, total - done, sent * n_run / timed_files, done)
             pays = any(_pool_pays(fixer, run, left, (took, trip, after), jobs, total - done, writer * run / max(1, every))
                        for run, left, trip, every in (per_byte, per_file))
         if not pays:

@@ -79,7 +79,10 @@ class FileChange:
     stamp: Stamp | None = None  # the file as it was read (None: unknown; its bytes are compared)
     releasable: bool = False  # the texts may be dropped once staged (set by the engine in a write)
     old_digest: bytes | None = None  # set when the texts are dropped
-    released: bool = False
+
+    @property
+    def released(self) -> bool:
+        return self.old_digest is not None
 
     @property
     def is_creation(self) -> bool:
@@ -90,8 +93,7 @@ class FileChange:
         bytes' digest for the checks before the rename."""
         if self.old is None or self.released:
             return
-        self.old_digest = digest(self.old)
-        self.released = True  # first: read meanwhile (by another thread), is_creation stays False
+        self.old_digest = digest(self.old)  # first: read meanwhile (by another thread), is_creation stays False
         self.old, self.new = None, b""
 
     def matches(self, current: bytes) -> bool:
