@@ -54,9 +54,6 @@ class RouteTable:
             return None
         return any(r.guarded for r in hits)
 
-    def open_paths(self) -> list[str]:
-        return sorted({r.path for r in self.routes if not r.guarded})
-
 
 def _compile(path: str) -> re.Pattern[str]:
     """``/key/{key_id}`` -> a regex (``{x:path}`` spans slashes)."""
