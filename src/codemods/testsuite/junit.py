@@ -215,10 +215,21 @@ def report_unmatched(ctx: Context, nodes: list[NodeId], files: list[Path]) -> No
             ctx.warn(f"{n}: no test named {name} in {rel}", path=rel)
 
 
-def line_of(text: str, name: str) -> int | None:
-    """1-based line of the first ``def name`` in ``text`` (for reports)."""
-    m = re.search(rf"^[ \t]*(?:async[ \t]+)?def[ \t]+{re.escape(name)}\b", text, re.MULTILINE)
-    return text.count("\n", 0, m.start()) + 1 if m else None
+#: a ``def`` line and its function's name
+_DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+(\w+)", re.MULTILINE)
+
+
+def def_lines(text: str) -> dict[str, int]:
+    """1-based line of the first ``def name`` of every function name in ``text`` (for reports),
+    in one pass over the text."""
+    out: dict[str, int] = {}
+    line, pos = 1, 0
+    for m in _DEF.finditer(text):
+        if m.group(1) not in out:
+            line += text.count("\n", pos, m.start())
+            pos = m.start()
+            out[m.group(1)] = line
+    return out
 
 
 def nodeid_for(rel: str, classes: tuple[str, ...], name: str) -> str:

@@ -26,7 +26,6 @@ fixture never gets a narrower-scoped dependency. Added imports are merged, sorte
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -44,6 +43,7 @@ from codemods.fixers.auth.pattern import (
 )
 from codemods.testsuite.junit import (
     NodeIndex,
+    def_lines,
     load_selection,
     nodeid_for,
     report_unmatched,
@@ -277,7 +277,7 @@ class AuthFixer(UsesPattern, FileFixer):
                     del target_apps[fid]
 
         skip_text = "; ".join(f"{n}: {r}" for n, r in plan.skipped)
-        def_line = _def_lines(source.text)
+        def_line = def_lines(source.text)
         skip_edits = [Edit(f"skipped {n}: {r}", def_line.get(n.rsplit("::", 1)[-1]), kind="skipped",
                            data={"nodeid": n}) for n, r in plan.skipped]
         if not plan.targets:
@@ -435,23 +435,6 @@ def _result_for(ctx: Context, rel: str) -> FileResult:
 
 def _rel_to_root(path: Path, root: Path) -> str:
     return path.resolve().relative_to(root.resolve()).as_posix()
-
-
-#: a ``def`` line, as :func:`~codemods.testsuite.junit.line_of` finds one
-_DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+(\w+)", re.MULTILINE)
-
-
-def _def_lines(text: str) -> dict[str, int]:
-    """1-based line of the first ``def name`` of every name in ``text``: what
-    :func:`~codemods.testsuite.junit.line_of` gives for each, in one pass."""
-    out: dict[str, int] = {}
-    line, pos = 1, 0
-    for m in _DEF.finditer(text):
-        if m.group(1) not in out:
-            line += text.count("\n", pos, m.start())
-            pos = m.start()
-            out[m.group(1)] = line
-    return out
 
 
 def _parse_ast(text: str) -> ModuleSource:

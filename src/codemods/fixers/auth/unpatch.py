@@ -328,7 +328,7 @@ class AuthUnpatchFixer(UsesPattern, FileFixer):
             wrap_statements,
         )
         from codemods.fixers.auth.names import module_names
-        from codemods.testsuite.junit import line_of, nodeid_for
+        from codemods.testsuite.junit import def_lines, nodeid_for
 
         pattern = self.pattern
         module = parse_module(source.text)
@@ -358,7 +358,8 @@ class AuthUnpatchFixer(UsesPattern, FileFixer):
                                 "a class-level patch covers every test of the class: rewrite it by hand"))
 
         skip_text = "; ".join(f"{n}: {r}" for n, r in skipped)
-        skip_edits = [Edit(f"not rewritten {n}: {r}", line_of(source.text, n.rsplit("::", 1)[-1]),
+        def_line = def_lines(source.text)
+        skip_edits = [Edit(f"not rewritten {n}: {r}", def_line.get(n.rsplit("::", 1)[-1]),
                            kind="skipped", data={"nodeid": n}) for n, r in skipped]
         if not plans:
             if skipped:
@@ -452,7 +453,7 @@ class AuthUnpatchFixer(UsesPattern, FileFixer):
         new_module = add_imports(new_module, names, order=self.import_order, line_length=pattern.line_length)
         new_module = _remove_unused_mock_imports(new_module)
         edits = [Edit(f"{nid}: mock.patch of {pattern.dep_attr} replaced by a dependency override",
-                      line_of(source.text, nid.rsplit("::", 1)[-1]), kind="auth-unpatch", data={"nodeid": nid})
+                      def_line.get(nid.rsplit("::", 1)[-1]), kind="auth-unpatch", data={"nodeid": nid})
                  for nid, _ in plans.values()]
         reason = f"{len(plans)} test(s) now override {pattern.dep_attr} instead of patching it"
         if skipped:
