@@ -134,14 +134,13 @@ class _Targets:
             return known
         folder, _, name = rel.rpartition("/")
         full = os.path.join(self._folder(folder), name)
+        special = name in ("", ".", "..")
         st: os.stat_result | None = None
-        if name not in ("", ".", ".."):
+        if not special:
             with contextlib.suppress(OSError, ValueError):  # missing: no symlink (as os.path.islink)
                 st = os.lstat(full)
-        if st is None or stat.S_ISLNK(st.st_mode):
-            if name in ("", ".", "..") or st is not None:
-                full = os.path.realpath(full)
-            st = None
+        if special or (st is not None and stat.S_ISLNK(st.st_mode)):
+            full, st = os.path.realpath(full), None
         if not (full + os.sep).startswith(self.prefix) or full == self.root:
             raise StabfixError(
                 "refusing to write outside the repository root (symlink or '..' in the path)", path=rel
