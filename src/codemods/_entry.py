@@ -3,8 +3,8 @@
 Importing the command line (click, PyYAML, the registry) takes tens of milliseconds, and much more on a
 loaded machine. A Ctrl-C or SIGTERM in that window would print an import traceback (or end the process
 by the signal). Nothing can have been written yet, so this module, which imports only the standard
-library, answers such a signal with the CLI's own line and exit code 130 until the CLI installs its
-handlers.
+library and :mod:`codemods.errors`, answers such a signal with the CLI's own line
+(:func:`~codemods.errors.interrupted_line`) and exit code 130 until the CLI installs its handlers.
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ import signal
 import sys
 from types import FrameType
 
+from codemods.errors import interrupted_line
+
 
 def _while_starting(signum: int, frame: FrameType | None) -> None:
-    message = b"interrupted: nothing written\n" if "apply" in sys.argv[1:] else b"interrupted\n"
-    os.write(2, message)
+    os.write(2, (interrupted_line(0, "apply" in sys.argv[1:]) + "\n").encode())
     os._exit(130)
 
 

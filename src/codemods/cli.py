@@ -67,12 +67,9 @@ def _give_up() -> None:
 
 def _interrupted(exc: KeyboardInterrupt, apply: bool = True) -> NoReturn:
     """One line on stderr, exit 130 (128 + SIGINT, what shells report for Ctrl-C)."""
-    written: int = getattr(exc, "written", 0)
-    if written:
-        message = f"interrupted after writing {written} file{'s' if written != 1 else ''}"
-    else:
-        message = "interrupted: nothing written" if apply else "interrupted"
-    click.echo(message, err=True)
+    from codemods.errors import interrupted_line
+
+    click.echo(interrupted_line(getattr(exc, "written", 0), apply), err=True)
     raise SystemExit(130)
 
 

@@ -41,3 +41,10 @@ class FileFailure(Exception):
         self.message = message
         self.line = line
         self.status = status  # "failed", or "skipped" for a file left out on purpose (too large)
+
+
+def interrupted_line(written: int = 0, apply: bool = True) -> str:
+    """What an interrupted command prints (exit code 130): how many files it had put in place."""
+    if written:
+        return f"interrupted after writing {written} file{'s' if written != 1 else ''}"
+    return "interrupted: nothing written" if apply else "interrupted"
