@@ -17,10 +17,11 @@ edit another process makes while the others are renamed (or one that kept the st
 file as it is (reported, exit 2) instead of being lost. What remains is the few microseconds
 between that last read and the rename, per file.
 
-Temporary files are named ``.<name>.stabfix-tmp-<random>`` (:data:`TEMP_GLOB`). A run killed with
-SIGKILL cannot remove them; the next run removes the ones older than itself in every folder it
-writes to, and the pattern is added once to the repository's ``.git/info/exclude`` (local to the
-clone, never committed) so that git does not offer them meanwhile.
+Temporary files are named ``.<name>.stabfix-tmp-<random>`` (:data:`TEMP_GLOB`), the first half
+of the random part the run's token. A run killed with SIGKILL cannot remove them; the next run
+removes the ones older than itself (and not its own) in every folder it writes to, and the pattern
+is added once to the repository's ``.git/info/exclude`` (local to the clone, never committed) so
+that git does not offer them meanwhile.
 
 An interrupt (``KeyboardInterrupt``) stops the threads at once: a file being written or renamed
 finishes, the others are left as they were, and every temporary file is removed; :attr:`Writer.written`
@@ -28,29 +29,42 @@ counts the files put in place.
 
 :class:`Writer` can *stage* changes while the plan is still being made (the engine hands it each
 changed file as it comes): temporary files are written by a few threads, in parallel with the
-fixers, and :meth:`Writer.commit` then only checks and renames. Staging writes nothing a user sees
-under a file's own name; :meth:`Writer.discard` removes what was staged but not committed. A change
-the engine marks ``releasable`` (a write: nothing renders it) drops its texts once its temporary
-file is written, so that a run holds the bytes of the files in flight, not of every changed file.
+fixers, and :meth:`Writer.commit` then only checks and renames. Past :data:`PROCESS_AFTER` files
+the rest are staged by a process of their own (:mod:`codemods.core.stager`): the threads' system
+calls contend with the planning for the interpreter lock; that process's do not. Staging writes
+nothing a user sees under a file's own name; :meth:`Writer.discard` removes what was staged but not
+committed. A change the engine marks ``releasable`` (a write: nothing renders it) drops its texts
+once its temporary file is written (or sent to that process), so that a run holds the bytes of the
+files in flight, not of every changed file.
 """
 
 from __future__ import annotations
 
 import contextlib
+import marshal
 import os
 import re
 import stat
+import sys
 import threading
 import time
+from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
+from typing import IO, TYPE_CHECKING, NamedTuple
 
 from codemods.core.plan import FileChange
 from codemods.errors import StabfixError
 
+if TYPE_CHECKING:
+    import subprocess
+
 #: threads that write, fsync and rename files in parallel (the waits are on the disk)
 WRITE_THREADS = 8
+#: changes staged by those threads; a run that stages more hands the rest to a staging process
+#: (:mod:`codemods.core.stager`), whose system calls do not contend with the planning for the GIL
+PROCESS_AFTER = 24
 
 #: the names of stabfix's temporary files (a gitignore pattern), and the same as a regex
 TEMP_GLOB = ".*.stabfix-tmp-*"
@@ -58,31 +72,58 @@ TEMP_NAME = re.compile(r"\..+\.stabfix-tmp-[0-9a-f]{12}\Z", re.S)
 _EXCLUDE_LINE = f"{TEMP_GLOB}\n"
 
 
-def temp_name(name: str) -> str:
-    """The temporary file's name for a target named ``name``: ``.<name>.stabfix-tmp-<random>``."""
-    # secrets.token_hex(6) is exactly this, without importing secrets (and hashlib's OpenSSL: MBs)
-    return f".{name}.stabfix-tmp-{os.urandom(6).hex()}"
+def run_token() -> str:
+    """A new run's token: the first half of the random part of each of its temporary files' names."""
+    return os.urandom(3).hex()
 
 
-def remove_stale_temps(folder: str | os.PathLike[str], before: float) -> int:
-    """Remove stabfix's temporary files in ``folder`` last modified before ``before`` (a
-    ``time.time()``): what a killed run left. Only regular files whose name matches
-    :data:`TEMP_NAME`; returns how many were removed."""
-    removed = 0
+def temp_name(name: str, token: str | None = None) -> str:
+    """The temporary file's name for a target named ``name``: ``.<name>.stabfix-tmp-<12 hex>``,
+    whose first 6 hex digits are the run's ``token`` when given (a new random one otherwise)."""
+    # secrets.token_hex is this, without importing secrets (and hashlib's OpenSSL: MBs)
+    return f".{name}.stabfix-tmp-{token or os.urandom(3).hex()}{os.urandom(3).hex()}"
+
+
+def _temps(folder: str | os.PathLike[str]) -> list[os.DirEntry[str]]:
+    """The entries of ``folder`` named as stabfix's temporary files (regular files only)."""
     try:
         entries = list(os.scandir(folder))
     except OSError:
-        return 0
+        return []
+    out = []
     for entry in entries:
-        if "stabfix-tmp-" not in entry.name or not TEMP_NAME.match(entry.name):
+        if "stabfix-tmp-" in entry.name and TEMP_NAME.match(entry.name):
+            with contextlib.suppress(OSError):
+                if entry.is_file(follow_symlinks=False):
+                    out.append(entry)
+    return out
+
+
+def remove_stale_temps(folder: str | os.PathLike[str], before: float, keep: str | None = None) -> int:
+    """Remove stabfix's temporary files in ``folder`` last modified before ``before`` (a
+    ``time.time()``): what a killed run left. ``keep``: a run token whose files are never removed
+    (the running run's, whatever a coarse clock says of their age). Returns how many were removed."""
+    removed = 0
+    for entry in _temps(folder):
+        if keep and entry.name.rpartition("-")[2].startswith(keep):
             continue
         try:
-            if entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_mtime < before:
+            if entry.stat(follow_symlinks=False).st_mtime < before:
                 os.unlink(entry.path)
                 removed += 1
         except OSError:
             continue
     return removed
+
+
+def remove_run_temps(folders: Iterable[str], token: str) -> None:
+    """Remove the temporary files of the run ``token`` in ``folders`` (worker processes that were
+    stopped may have left some)."""
+    for folder in folders:
+        for entry in _temps(folder):
+            if entry.name.rpartition("-")[2].startswith(token):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
 
 
 def exclude_temps_from_git(root: Path) -> None:
@@ -200,11 +241,16 @@ def _check_writable(path: Path, change: FileChange, st: os.stat_result | None = 
     return stat.S_IMODE(st.st_mode)
 
 
-def _temp_beside(path: Path, data: bytes, mode: int) -> Path:
+def _temp_beside(path: Path, data: bytes, mode: int, token: str | None = None) -> Path:
     """Write ``data`` to a new fsynced temporary file in ``path``'s folder; return its path."""
-    # a random name of one pattern (O_EXCL refuses anything already there)
-    tmp = path.parent / temp_name(path.name)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+    for attempt in range(8):  # a random name of one pattern; O_EXCL refuses anything already there
+        tmp = path.parent / temp_name(path.name, token)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+            break
+        except FileExistsError:
+            if attempt == 7:
+                raise
     try:
         try:
             if hasattr(os, "fchmod"):
@@ -253,6 +299,53 @@ class Interrupted(KeyboardInterrupt):
         self.written = written
 
 
+class StageSpec(NamedTuple):
+    """What a worker process needs to stage changes as the run's :class:`Writer` would: the root,
+    when the run started (older temporary files are a killed run's) and the run's token."""
+
+    root: str
+    started: float
+    token: str
+
+
+class Stager:
+    """Writes each change's temporary file: resolved inside the root, its folder cleaned of what a
+    killed run left, its permissions checked, its new bytes fsynced. The :class:`Writer`'s threads
+    share one; a pool's worker process makes its own from the writer's :meth:`Writer.worker_spec`
+    and stages what it planned, so that the new bytes never travel back to the main process."""
+
+    def __init__(self, spec: StageSpec) -> None:
+        self.spec = spec
+        self.resolve = _Targets(Path(spec.root))
+        self._swept: set[str] = set()  # folders cleaned of stale temporary files
+
+    def sweep(self, folder: Path) -> None:
+        """Remove what a killed run left in ``folder`` (once per folder; two threads or workers
+        that race sweep it twice, harmlessly: this run's own files carry its token and stay)."""
+        key = str(folder)
+        if key not in self._swept:
+            remove_stale_temps(folder, self.spec.started, keep=self.spec.token)
+            self._swept.add(key)
+
+    def stage(self, change: FileChange, path: Path | None = None) -> Path:
+        """Write ``change``'s temporary file beside its target (``path``: the target, if resolved
+        already) and return its path; raise :class:`StabfixError` for a file that must not be
+        written. A ``releasable`` change then drops its texts."""
+        if path is None:
+            path = self.resolve(change)
+        self.sweep(path.parent)
+        try:
+            st = self.resolve.stats.pop(change.path, None)
+            tmp = _temp_beside(path, change.new, _check_writable(path, change, st), self.spec.token)
+        except FileNotFoundError:
+            raise _deleted(change) from None
+        except OSError as exc:
+            raise _cannot_write(change, exc) from None
+        if change.releasable:
+            change.release()  # its new bytes are in the temporary file; a digest replaces the old ones
+        return tmp
+
+
 class Writer:
     """Stage changes early, commit them all at once (or none); usable as a context manager that
     discards whatever was staged but not committed."""
@@ -262,17 +355,20 @@ class Writer:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._resolve = _Targets(root)
+        self._stager = Stager(StageSpec(str(root), time.time(), run_token()))
+        self._resolve = self._stager.resolve
         self._pool: ThreadPoolExecutor | None = None
         # path -> (the change, its future temporary file, or the error that refuses the plan)
         self._staged: dict[str, tuple[FileChange, Future[Path] | StabfixError]] = {}
         self._batch: list[tuple[FileChange, Future[Path]]] = []
         self._stop = threading.Event()  # set on an interrupt: the threads start no other file
         self._done: list[str] = []  # files put in place (list.append is atomic across threads)
-        self._started = time.time()  # temporary files older than this are a killed run's
-        self._swept: set[str] = set()  # folders cleaned of stale temporary files
-        self._sweep_lock = threading.Lock()
         self._excluded = False
+        self._threaded = 0  # changes staged by the threads
+        self._proc: subprocess.Popen[bytes] | None = None  # the staging process, once started
+        self._sent: list[tuple[FileChange, Future[Path]]] = []  # changes it stages, by index
+        self._sent_folders: set[str] = set()
+        self._no_process = False
 
     @property
     def written(self) -> int:
@@ -284,6 +380,11 @@ class Writer:
             self._pool = ThreadPoolExecutor(max_workers=WRITE_THREADS, thread_name_prefix="stabfix-write")
         return self._pool
 
+    def _exclude(self) -> None:
+        if not self._excluded:
+            self._excluded = True
+            exclude_temps_from_git(Path(self._resolve.root))
+
     def stage(self, change: FileChange) -> None:
         """Start writing ``change``'s temporary file (existing files only; creations wait for commit)."""
         if change.is_creation or change.path in self._staged:
@@ -292,14 +393,125 @@ class Writer:
             self._staged[change.path] = (change, StabfixError(
                 "stabfix bug: a change whose texts were dropped is staged again; nothing written", change.path))
             return
-        future: Future[Path] = Future()  # its path is resolved by the thread (a path outside the root fails it)
+        future: Future[Path] = Future()  # its path is resolved where it is staged (outside the root fails it)
         self._staged[change.path] = (change, future)
+        if self._threaded >= PROCESS_AFTER and self._process() is not None:
+            self._send(change, future)
+            return
+        self._threaded += 1
         self._batch.append((change, future))
         if len(self._batch) >= self.BATCH:
             self._flush()
 
+    # -- the staging process -----------------------------------------------------------------------
+    def _start(self) -> subprocess.Popen[bytes]:
+        import subprocess
+
+        self._exclude()
+        spec = self._stager.spec
+        where = str(Path(__file__).resolve().parents[2])  # the folder that holds the codemods package
+        code = (f"import sys; sys.path.insert(0, {where!r}); from codemods.core.stager import main; "
+                "sys.exit(main(sys.argv[1:]))")
+        # -S: the standard library and codemods are all it imports; its own session: a Ctrl-C
+        # is the parent's to handle, which then closes the process's input
+        proc = subprocess.Popen(
+            [sys.executable, "-S", "-c", code, spec.root, repr(spec.started), spec.token],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=1 << 16,
+            start_new_session=os.name == "posix",
+        )
+        with contextlib.suppress(AttributeError, OSError):  # more room in the pipe (Linux): fewer waits
+            import fcntl
+
+            fcntl.fcntl(proc.stdin.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)  # type: ignore[union-attr]
+        return proc
+
+    def _process(self) -> subprocess.Popen[bytes] | None:
+        """The staging process, started on first use; None where it cannot start (no
+        interpreter to run it: the threads stage everything)."""
+        if self._proc is None and not self._no_process:
+            try:
+                if not sys.executable:
+                    raise OSError("no interpreter")
+                self._proc = self._start()
+            except OSError:
+                self._no_process = True
+        return self._proc
+
+    def _send(self, change: FileChange, future: Future[Path]) -> None:
+        from codemods.core.stager import HEADER
+
+        assert self._proc is not None
+        stdin: IO[bytes] | None = self._proc.stdin
+        assert stdin is not None
+        rel = change.path.encode("utf-8")
+        self._sent.append((change, future))
+        self._sent_folders.add(os.path.dirname(os.path.join(self._resolve.root, change.path)))
+        try:
+            stdin.write(HEADER.pack(len(self._sent) - 1, len(rel), len(change.new)) + rel)
+            stdin.write(change.new)
+        except OSError:  # the process ended: _collect says so
+            pass
+        if change.releasable:
+            change.release()  # its new bytes are in the pipe; a digest replaces the old ones
+
+    def _collect(self) -> None:
+        """End the staging process's input and take its answers: each sent change's temporary
+        file, or the error that refuses the plan. Interrupted, the process is :meth:`_abandon`'s."""
+        proc = self._proc
+        if proc is None:
+            return
+        from codemods.core.stager import DONE, HEADER
+
+        assert proc.stdin is not None and proc.stdout is not None
+        replies: list[tuple[int, str | None, str | None]] = []
+        try:
+            proc.stdin.write(HEADER.pack(DONE, 0, 0))
+            proc.stdin.close()
+            data = proc.stdout.read()
+            replies = marshal.loads(data) if data else []
+        except (OSError, ValueError, EOFError, TypeError):
+            replies = []
+        code = proc.wait()
+        proc.stdout.close()
+        sent, self._proc, self._sent = self._sent, None, []
+        answered = set()
+        for index, tmp, error in replies:
+            change, future = sent[index]
+            answered.add(index)
+            if tmp is not None:
+                future.set_result(Path(tmp))
+            else:
+                future.set_exception(StabfixError(error or "not staged", change.path))
+        for index, (change, future) in enumerate(sent):
+            if index not in answered:
+                future.set_exception(StabfixError(
+                    f"stabfix bug: the writer's staging process ended (exit {code}); nothing written", change.path))
+
+    def _abandon(self) -> None:
+        """Stop the staging process without renaming anything (it removes what it wrote), then
+        remove whatever of this run's is left where it wrote: the files of a process that got
+        the end of its input, or was killed, carry this run's token."""
+        proc, self._proc, self._sent = self._proc, None, []
+        try:
+            if proc is not None:
+                for stream in (proc.stdin, proc.stdout):  # its answers are not wanted: not read
+                    with contextlib.suppress(OSError, ValueError):
+                        if stream is not None:
+                            stream.close()
+                try:
+                    proc.wait(30)
+                except BaseException:
+                    proc.kill()
+                    proc.wait()
+                    raise
+        finally:
+            if self._sent_folders:
+                remove_run_temps(self._sent_folders, self._stager.spec.token)
+                self._sent_folders = set()
+
     def _flush(self) -> None:
         if self._batch:
+            self._exclude()
             self._threads().submit(self._stage_batch, self._batch)
             self._batch = []
 
@@ -310,39 +522,9 @@ class Writer:
             if not future.set_running_or_notify_cancel():
                 continue
             try:
-                future.set_result(self._stage_one(self._resolve(change), change))
+                future.set_result(self._stager.stage(change))
             except BaseException as exc:
                 future.set_exception(exc)
-
-    def _sweep(self, folder: Path) -> None:
-        """Remove what a killed run left in ``folder`` (once per folder and run), before any
-        temporary file of this run is created there: a thread that finds the folder being swept
-        waits (a file of ours created meanwhile could look older than the run on a file system
-        whose clock is coarse, and be removed)."""
-        key = str(folder)
-        if key in self._swept:  # the common case, without the lock
-            return
-        with self._sweep_lock:
-            if key in self._swept:
-                return
-            if not self._excluded:
-                self._excluded = True
-                exclude_temps_from_git(Path(self._resolve.root))
-            remove_stale_temps(folder, self._started)
-            self._swept.add(key)
-
-    def _stage_one(self, path: Path, change: FileChange) -> Path:
-        self._sweep(path.parent)
-        try:
-            st = self._resolve.stats.pop(change.path, None)
-            tmp = _temp_beside(path, change.new, _check_writable(path, change, st))
-        except FileNotFoundError:
-            raise _deleted(change) from None
-        except OSError as exc:
-            raise _cannot_write(change, exc) from None
-        if change.releasable:
-            change.release()  # its new bytes are in the temporary file; a digest replaces the old ones
-        return tmp
 
     def commit(self, changes: list[FileChange]) -> None:
         """Check every change, then put them all in place; refuse all of them on any problem."""
@@ -352,6 +534,7 @@ class Writer:
                 self._forget(change.path)
             self.stage(change)
         self._flush()
+        self._collect()
         try:
             self._commit(changes)
         except BaseException:
@@ -360,6 +543,7 @@ class Writer:
 
     def _commit(self, changes: list[FileChange]) -> None:
         targets: list[tuple[Path, FileChange, Path | None]] = []
+        self._exclude()
         for change in changes:
             if change.is_creation:
                 targets.append((self._resolve(change), change, None))
@@ -376,6 +560,7 @@ class Writer:
         errors = [exc for f in futures for exc in f.result()]
         done = {c.path for c in changes}
         self._staged = {p: e for p, e in self._staged.items() if p not in done}
+        self._sent_folders = set()  # nothing of the staging process's is left to remove
         if len(errors) == 1:
             raise errors[0]
         if errors:
@@ -395,7 +580,7 @@ class Writer:
                 break  # the temporary files left are discard()'s
             try:
                 if tmp is None:  # a creation: its folder was not swept while staging
-                    self._sweep(path.parent)
+                    self._stager.sweep(path.parent)
                 _check_late(path, change)  # right before its own rename: the window is per file
                 self._put(path, change, tmp)
                 self._done.append(change.path)
@@ -427,6 +612,8 @@ class Writer:
         if entry is None or isinstance(entry[1], StabfixError):
             return
         future = entry[1]
+        if any(f is future for _, f in self._sent):
+            self._collect()  # the staging process's: its answers first
         with contextlib.suppress(Exception):
             tmp = future.result()
             with contextlib.suppress(FileNotFoundError):
@@ -438,7 +625,8 @@ class Writer:
         self._stop.set()
         futures = [entry for _, entry in self._staged.values() if isinstance(entry, Future)]
         for future in futures:
-            future.cancel()  # not started yet: never will be
+            future.cancel()  # not started yet (or the staging process's): never will be
+        self._abandon()
         self._batch, self._staged = [], {}
         step = self.BATCH * 4  # removed by the threads too: an unlink may wait on a busy disk
         for i in range(0, len(futures), step):
