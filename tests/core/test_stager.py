@@ -156,3 +156,49 @@ def test_a_run_keeps_its_own_temporary_files_and_removes_only_its_own(tmp_path: 
     other.write_text("x")
     writer.remove_run_temps([str(tmp_path)], ours)
     assert not mine.exists() and other.exists()
+
+
+PARENT = """
+import os, signal, sys
+from pathlib import Path
+from codemods.core import stager, writer
+from codemods.core.plan import FileChange
+writer.PROCESS_AFTER = 0
+root = Path(sys.argv[1])
+w = writer.Writer(root)
+for p in sorted(root.glob("*.py")):
+    w.stage(FileChange(p.name, p.read_bytes(), b"new\\n", "r"))
+if sys.argv[2] == "done":
+    w._proc.stdin.write(stager.HEADER.pack(stager.DONE, 0, 0))
+w._proc.stdin.flush()
+print(w._proc.pid, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def _ended(pid: int) -> bool:
+    """Gone, or a zombie nobody reaps yet (an orphan's new parent may be slow to, or never)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().rpartition(")")[2].split()[0] == "Z"
+
+
+@pytest.mark.parametrize("moment", ["staging", "done"])
+def test_a_killed_parent_leaves_nothing_of_its_process(tmp_path: Path, moment: str) -> None:
+    """The parent is SIGKILLed while its process stages (before or after it asked for the
+    answers): the process stops and removes what it wrote."""
+    for i in range(300):
+        (tmp_path / f"m{i}.py").write_text("old\n")
+    proc = subprocess.run([sys.executable, "-c", PARENT, str(tmp_path), moment], capture_output=True, text=True)
+    assert proc.returncode == -9, proc.stderr
+    child = int(proc.stdout)
+    deadline = time.monotonic() + 20
+    while not _ended(child):
+        if time.monotonic() > deadline:
+            pytest.fail("the staging process did not end")
+        time.sleep(0.02)
+    assert _temps(tmp_path) == []
+    assert all(p.read_text() == "old\n" for p in tmp_path.glob("*.py"))

@@ -11,9 +11,9 @@ little-endian integers), the path (UTF-8, relative to the root) and the new byte
 :data:`DONE` and closes stdin. This process stages each file as the writer's threads would
 (:class:`~codemods.core.writer.Stager`) and, after :data:`DONE`, writes back one ``marshal``-ed
 list of ``(index, temporary path or None, error message or None)``. Stdin closed without
-:data:`DONE` (the parent was interrupted, refused the plan or died) removes every temporary file
-it wrote. Interrupts are the parent's: this process ignores SIGINT and SIGTERM and ends when its
-stdin does.
+:data:`DONE` (the parent was interrupted, refused the plan or died), or a new parent (the old one
+was killed: frames may still wait in the pipe), stops it and removes every temporary file it wrote.
+Interrupts are the parent's: this process ignores SIGINT and SIGTERM.
 """
 
 from __future__ import annotations
@@ -40,7 +40,9 @@ THREADS = 4
 Reply = tuple[int, str | None, str | None]
 
 
-def _stage(stager: Stager, index: int, rel: str, data: bytes) -> Reply:
+def _stage(stager: Stager, index: int, rel: str, data: bytes, parent: int) -> Reply:
+    if os.getppid() != parent:
+        return index, None, "the run was stopped"  # its parent was killed: nobody will rename it
     try:
         return index, str(stager.stage(FileChange(rel, None, data, ""))), None
     except StabfixError as exc:
@@ -56,14 +58,20 @@ def _read(stream: BinaryIO, n: int) -> bytes | None:
 
 
 def serve(spec: StageSpec, stdin: BinaryIO, stdout: BinaryIO) -> int:
-    """Stage the frames of ``stdin``; answer on ``stdout`` after :data:`DONE` (see the module)."""
+    """Stage the frames of ``stdin``; answer on ``stdout`` after :data:`DONE` (see the module).
+
+    The parent's death (its input ends without :data:`DONE`, or this process gets another parent
+    while frames are still buffered or staged) stops the staging at once: what was written is
+    removed, nothing more is."""
     stager = Stager(spec)
+    parent = os.getppid()
     futures: list[Future[Reply]] = []
     done = False
-    with ThreadPoolExecutor(max_workers=THREADS) as threads:
+    threads = ThreadPoolExecutor(max_workers=THREADS)
+    try:
         while True:
             head = _read(stdin, HEADER.size)
-            if head is None:
+            if head is None or os.getppid() != parent:
                 break
             index, path_len, data_len = HEADER.unpack(head)
             if index == DONE:
@@ -72,17 +80,22 @@ def serve(spec: StageSpec, stdin: BinaryIO, stdout: BinaryIO) -> int:
             rel, data = _read(stdin, path_len), _read(stdin, data_len)
             if rel is None or data is None:
                 break
-            futures.append(threads.submit(_stage, stager, index, rel.decode("utf-8"), data))
-    replies = [f.result() for f in futures]
-    if not done:  # nobody will rename them
-        for _, tmp, _ in replies:
-            if tmp is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-        return 1
-    stdout.write(marshal.dumps(replies))
-    stdout.flush()
-    return 0
+            futures.append(threads.submit(_stage, stager, index, rel.decode("utf-8"), data, parent))
+    finally:
+        threads.shutdown(wait=True, cancel_futures=not done)
+    replies = [f.result() for f in futures if not f.cancelled()]
+    if done and os.getppid() == parent:
+        try:
+            stdout.write(marshal.dumps(replies))
+            stdout.flush()
+            return 0
+        except OSError:  # the parent is gone
+            pass
+    for _, tmp, _ in replies:  # nobody will rename them
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+    return 1
 
 
 def main(argv: list[str]) -> int:
