@@ -11,7 +11,7 @@ from __future__ import annotations
 import errno
 import fnmatch
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from codemods.errors import StabfixError
@@ -45,17 +45,23 @@ class _Ignore:
         self._chains: dict[Path, list[tuple[Path, object]]] = {}
         self._by_name: dict[str, list[tuple[Path, object]]] = {}
 
-    def _spec(self, folder: Path) -> object | None:
+    def _spec(self, folder: Path, has_file: bool | None = None) -> object | None:
+        """The spec of ``folder``'s .gitignore (``has_file``: whether it has one, when the caller
+        knows from listing the folder; else a stat finds out)."""
         if folder not in self._specs:
             spec = None
-            gi = folder / ".gitignore"
-            if gi.is_file():
+            if (folder / ".gitignore").is_file() if has_file is None else has_file:
                 import pathspec
 
+                gi = folder / ".gitignore"
                 lines = gi.read_text(encoding="utf-8", errors="replace").splitlines()
                 spec = pathspec.GitIgnoreSpec.from_lines(lines)
             self._specs[folder] = spec
         return self._specs[folder]
+
+    def listed(self, folder: Path, has_file: bool) -> None:
+        """A walk lists ``folder``: whether it holds a .gitignore is known without a stat."""
+        self._spec(folder, has_file)
 
     def _chain(self, folder: Path) -> list[tuple[Path, object]]:
         """The (folder, spec) pairs that apply inside ``folder``, root first (cached per folder)."""
@@ -148,6 +154,36 @@ class _Rules:
             self.include and not glob_match(rel, self.include))
 
 
+def _name(entry: os.DirEntry[str]) -> str:
+    return entry.name
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    """A folder, or a symlink to one (as os.walk sorts entries; no system call on most systems)."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def _walk(top: Path) -> Iterator[tuple[Path, list[os.DirEntry[str]], list[str]]]:
+    """Top-down like ``os.walk(top, followlinks=False)`` (unreadable folders skipped), but with
+    the entries themselves: their types come with the listing, so the caller stats nothing. Yields
+    each folder, its entries sorted by name, and a list the caller fills with the names of the
+    subfolders to walk."""
+    pending = [top]
+    while pending:
+        folder = pending.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=_name)
+        except OSError:
+            continue
+        descend: list[str] = []
+        yield folder, entries, descend
+        pending.extend(folder / name for name in reversed(descend))
+
+
 def discover(
     root: Path,
     paths: list[Path],
@@ -194,24 +230,22 @@ def discover(
         # the walk does not follow symlinked folders: from a real start, a file that is not itself a
         # symlink is its own real path, inside the root
         real_walk = resolve(p, given) == p
-        for dirpath, dirnames, filenames in os.walk(p, followlinks=False):
-            d = Path(dirpath)
-            keep = []
-            for name in sorted(dirnames):
-                sub = d / name
-                rel = sub.relative_to(root).as_posix()
-                if not rules.folder_ok(sub, rel):
+        for d, entries, descend in _walk(p):
+            if rules.ignore is not None:
+                rules.ignore.listed(d, any(e.name == ".gitignore" and e.is_file() for e in entries))
+            for e in entries:
+                if _is_dir(e):
+                    if e.is_symlink():
+                        continue  # listed, never walked into (os.walk's followlinks=False)
+                    sub = d / e.name
+                    if rules.folder_ok(sub, sub.relative_to(root).as_posix()):
+                        descend.append(e.name)
                     continue
-                if sub.is_symlink() and not inside(root, resolve(sub, rel)):
+                if not wanted(e.name):  # most files: no Path built, no system call
                     continue
-                keep.append(name)
-            dirnames[:] = keep
-            for name in sorted(filenames):
-                if not wanted(name):  # most files: no Path built, no system call
-                    continue
-                f = d / name
+                f = d / e.name
                 if not rules.ignored(f):
-                    accept(f, explicit=False, real=f if real_walk and not f.is_symlink() else None)
+                    accept(f, explicit=False, real=f if real_walk and not e.is_symlink() else None)
     found.sort()
     return found
 
