@@ -50,11 +50,12 @@ class _Ignore:
         knows from listing the folder; else a stat finds out)."""
         if folder not in self._specs:
             spec = None
-            if (folder / ".gitignore").is_file() if has_file is None else has_file:
+            if has_file is None:
+                has_file = (folder / ".gitignore").is_file()
+            if has_file:
                 import pathspec
 
-                gi = folder / ".gitignore"
-                lines = gi.read_text(encoding="utf-8", errors="replace").splitlines()
+                lines = (folder / ".gitignore").read_text(encoding="utf-8", errors="replace").splitlines()
                 spec = pathspec.GitIgnoreSpec.from_lines(lines)
             self._specs[folder] = spec
         return self._specs[folder]

@@ -14,6 +14,7 @@ import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
+from codemods.core.plan import Stamp
 from codemods.errors import FileFailure
 
 BOM = b"\xef\xbb\xbf"
@@ -31,7 +32,7 @@ class SourceFile:
     bom: bool
     #: (size, mtime_ns, inode) from the stat before the read: lets the writer check that the file
     #: is still as read without reading it again (None: unknown)
-    stamp: tuple[int, int, int] | None = None
+    stamp: Stamp | None = None
 
     @property
     def newline(self) -> str:

@@ -101,13 +101,18 @@ def _temps(folder: str | os.PathLike[str]) -> list[os.DirEntry[str]]:
     return out
 
 
+def _of_run(entry: os.DirEntry[str], token: str) -> bool:
+    """Is ``entry`` (one of :func:`_temps`) a temporary file of the run ``token``?"""
+    return entry.name.rpartition("-")[2].startswith(token)
+
+
 def remove_stale_temps(folder: str | os.PathLike[str], before: float, keep: str | None = None) -> int:
     """Remove stabfix's temporary files in ``folder`` last modified before ``before`` (a
     ``time.time()``): what a killed run left. ``keep``: a run token whose files are never removed
     (the running run's, whatever a coarse clock says of their age). Returns how many were removed."""
     removed = 0
     for entry in _temps(folder):
-        if keep and entry.name.rpartition("-")[2].startswith(keep):
+        if keep and _of_run(entry, keep):
             continue
         try:
             if entry.stat(follow_symlinks=False).st_mtime < before:
@@ -119,11 +124,11 @@ def remove_stale_temps(folder: str | os.PathLike[str], before: float, keep: str 
 
 
 def remove_run_temps(folders: Iterable[str], token: str) -> None:
-    """Remove the temporary files of the run ``token`` in ``folders`` (worker processes that were
-    stopped may have left some)."""
+    """Remove the temporary files of the run ``token`` in ``folders`` (a staging process that was
+    stopped or killed may have left some)."""
     for folder in folders:
         for entry in _temps(folder):
-            if entry.name.rpartition("-")[2].startswith(token):
+            if _of_run(entry, token):
                 with contextlib.suppress(OSError):
                     os.unlink(entry.path)
 
@@ -313,8 +318,8 @@ class StageSpec(NamedTuple):
 class Stager:
     """Writes each change's temporary file: resolved inside the root, its folder cleaned of what a
     killed run left, its permissions checked, its new bytes fsynced. The :class:`Writer`'s threads
-    share one; a pool's worker process makes its own from the writer's :meth:`Writer.worker_spec`
-    and stages what it planned, so that the new bytes never travel back to the main process."""
+    share one; its staging process (:mod:`codemods.core.stager`) makes its own from the same
+    :class:`StageSpec`."""
 
     def __init__(self, spec: StageSpec) -> None:
         self.spec = spec
@@ -329,12 +334,11 @@ class Stager:
             remove_stale_temps(folder, self.spec.started, keep=self.spec.token)
             self._swept.add(key)
 
-    def stage(self, change: FileChange, path: Path | None = None) -> Path:
-        """Write ``change``'s temporary file beside its target (``path``: the target, if resolved
-        already) and return its path; raise :class:`StabfixError` for a file that must not be
-        written. A ``releasable`` change then drops its texts."""
-        if path is None:
-            path = self.resolve(change)
+    def stage(self, change: FileChange) -> Path:
+        """Write ``change``'s temporary file beside its target and return its path; raise
+        :class:`StabfixError` for a file that must not be written. A ``releasable`` change then
+        drops its texts."""
+        path = self.resolve(change)
         self.sweep(path.parent)
         try:
             st = self.resolve.stats.pop(change.path, None)
@@ -465,7 +469,7 @@ class Writer:
         from codemods.core.stager import DONE, HEADER
 
         assert proc.stdin is not None and proc.stdout is not None
-        replies: list[tuple[int, str | None, str | None]] = []
+        replies: list[tuple[int, str | None, str | None]]
         try:
             proc.stdin.write(HEADER.pack(DONE, 0, 0))
             proc.stdin.close()
